@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Harness",
+    platforms: [.macOS(.v15), .iOS(.v18)],
+    products: [
+        .library(name: "HarnessCore", targets: ["HarnessCore"]),
+        .library(name: "Harness", targets: ["Harness"]),
+        .library(name: "HarnessConfig", targets: ["HarnessConfig"]),
+        .library(name: "HarnessTesting", targets: ["HarnessTesting"]),
+        .executable(name: "harness", targets: ["harness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "HarnessCore"),
+        .target(
+            name: "Harness",
+            dependencies: [
+                "HarnessCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "HarnessConfig",
+            dependencies: ["Harness", "HarnessCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "HarnessTesting", dependencies: ["Harness", "HarnessCore"]),
+        .executableTarget(
+            name: "harness",
+            dependencies: [
+                "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "HarnessCore", "HarnessTesting"]),
+        .testTarget(name: "HarnessConfigTests", dependencies: ["HarnessConfig", "Harness", "HarnessCore"]),
+        .testTarget(name: "HarnessTestingTests", dependencies: ["HarnessTesting", "Harness", "HarnessCore"]),
+    ]
+)
+
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + upcoming
+}

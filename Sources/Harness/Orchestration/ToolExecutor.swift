@@ -1,0 +1,240 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HarnessCore
+import Synchronization
+
+/// One tool call carried out (or refused).
+struct ToolExecution: Sendable {
+    var result: ToolResult
+    var outcome: ToolOutcome
+    var duration: Duration
+    var startedEarly: Bool
+}
+
+/// Runs tool calls for a run: looks the tool up, checks the arguments and guardrails,
+/// enforces the timeout and the output size limit, and turns every failure into an error
+/// result the model can read.
+struct ToolExecutor: Sendable {
+    let tools: [String: any Tool]
+    let specs: [String: ToolSpec]
+    let policy: RunPolicy
+    let guardrails: Guardrails
+
+    init(tools: [any Tool], policy: RunPolicy, guardrails: Guardrails) {
+        var byName: [String: any Tool] = [:]
+        var specs: [String: ToolSpec] = [:]
+        for tool in tools {
+            byName[tool.name] = tool
+            specs[tool.name] = tool.spec
+        }
+        self.tools = byName
+        self.specs = specs
+        self.policy = policy
+        self.guardrails = guardrails
+    }
+
+    /// The refusal for `call`, if it must not run: unknown tool, arguments that are not
+    /// complete valid JSON, or a guardrail.
+    func preflight(_ call: ToolCall) -> ToolExecution? {
+        guard let tool = tools[call.name] else {
+            let known = tools.keys.sorted().joined(separator: ", ")
+            return refusal(call, .unknownTool, "Error: there is no tool named '\(call.name)'. Available tools: \(known).")
+        }
+        guard let arguments = call.arguments else {
+            return refusal(
+                call, .invalidArguments,
+                "Error: the arguments of this call are not valid JSON, so '\(call.name)' was not run. Send the complete arguments as a JSON object."
+            )
+        }
+        if arguments.objectValue == nil, tool.inputSchema["type"]?.stringValue == "object" {
+            return refusal(call, .invalidArguments, "Error: the arguments of '\(call.name)' must be a JSON object.")
+        }
+        if let violation = guardrails.checkToolCall(call, spec: specs[call.name]) {
+            let outcome: ToolOutcome = violation.kind == .toolNotAllowed ? .notAllowed : .invalidArguments
+            return refusal(call, outcome, "Error: \(violation.message)")
+        }
+        return nil
+    }
+
+    /// Whether `call` may start while the model is still streaming.
+    func mayStartEarly(_ call: ToolCall) -> Bool {
+        policy.eagerToolExecution && (tools[call.name]?.isReadOnly ?? false)
+    }
+
+    func refusal(_ call: ToolCall, _ outcome: ToolOutcome, _ message: String) -> ToolExecution {
+        ToolExecution(
+            result: ToolResult(toolCallID: call.id, name: call.name, content: message, isError: true),
+            outcome: outcome, duration: .zero, startedEarly: false
+        )
+    }
+
+    /// Runs `call` (after ``preflight(_:)`` passed). Never throws.
+    func execute(_ call: ToolCall, context: ToolContext, early: Bool) async -> ToolExecution {
+        if let refused = preflight(call) { return refused }
+        guard let tool = tools[call.name], let arguments = call.arguments else {
+            return refusal(call, .unknownTool, "Error: there is no tool named '\(call.name)'.")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let timeout = tool.timeout ?? policy.toolTimeout
+        let outcome: ToolRace.Outcome
+        if let timeout {
+            outcome = await ToolRace.run(timeout: timeout) {
+                try await tool.invoke(arguments: arguments, context: context)
+            }
+        } else {
+            do {
+                outcome = .finished(.success(try await tool.invoke(arguments: arguments, context: context)))
+            } catch {
+                outcome = Task.isCancelled ? .cancelled : .finished(.failure(error))
+            }
+        }
+        let duration = clock.now - start
+        var execution: ToolExecution
+        switch outcome {
+        case .finished(.success(let output)):
+            execution = ToolExecution(
+                result: ToolResult(toolCallID: call.id, name: call.name, content: output.content, isError: output.isError),
+                outcome: output.isError ? .toolError : .success, duration: duration, startedEarly: early
+            )
+        case .finished(.failure(let error)):
+            execution = ToolExecution(
+                result: ToolResult(toolCallID: call.id, name: call.name, content: "Error: \(Self.describe(error))", isError: true),
+                outcome: .failed, duration: duration, startedEarly: early
+            )
+        case .timedOut:
+            execution = ToolExecution(
+                result: ToolResult(
+                    toolCallID: call.id, name: call.name,
+                    content: "Error: '\(call.name)' did not finish within its timeout of \(timeout.map { "\($0)" } ?? "none") and was cancelled.",
+                    isError: true
+                ),
+                outcome: .timedOut, duration: duration, startedEarly: early
+            )
+        case .cancelled:
+            execution = ToolExecution(
+                result: ToolResult(toolCallID: call.id, name: call.name, content: "Error: the call was cancelled.", isError: true),
+                outcome: .cancelled, duration: duration, startedEarly: early
+            )
+        }
+        execution.result.content = Self.capped(execution.result.content, maxBytes: policy.maxToolOutputBytes)
+        return execution
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? HarnessError { return e.message }
+        return String(describing: error)
+    }
+
+    /// `text` cut to at most `maxBytes` UTF-8 bytes on a character boundary, with a note.
+    static func capped(_ text: String, maxBytes: Int) -> String {
+        guard text.utf8.count > maxBytes else { return text }
+        var kept = String(decoding: text.utf8.prefix(maxBytes), as: UTF8.self)
+        // A cut through a multi-byte character decodes as U+FFFD: drop it.
+        while kept.unicodeScalars.last == "\u{FFFD}" { kept.unicodeScalars.removeLast() }
+        return kept + "\n[output truncated: \(text.utf8.count) bytes, limit \(maxBytes)]"
+    }
+}
+
+/// Races a tool against its timeout and the caller's cancellation.
+///
+/// The tool runs in its own task so that a tool which ignores cancellation cannot hold the
+/// run past its timeout: the race returns at the deadline and the tool task is cancelled
+/// (and left to finish on its own if it will not stop). This is the one place the library
+/// starts unstructured tasks; both are cancelled when the race is decided.
+final class ToolRace: Sendable {
+    enum Outcome: Sendable {
+        case finished(Result<ToolOutput, any Error>)
+        case timedOut
+        case cancelled
+    }
+
+    struct State {
+        var continuation: CheckedContinuation<Outcome, Never>?
+        var decided: Outcome?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+
+    let state = Mutex(State())
+
+    static func run(timeout: Duration, _ body: @escaping @Sendable () async throws -> ToolOutput) async -> Outcome {
+        let race = ToolRace()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                let work = Task {
+                    do {
+                        race.decide(.finished(.success(try await body())))
+                    } catch {
+                        race.decide(Task.isCancelled ? .cancelled : .finished(.failure(error)))
+                    }
+                }
+                let timer = Task {
+                    do {
+                        try await Task.sleep(for: timeout)
+                        race.decide(.timedOut)
+                    } catch {}
+                }
+                race.start(continuation, work: work, timer: timer)
+            }
+        } onCancel: {
+            race.decide(.cancelled)
+        }
+    }
+
+    func start(_ continuation: CheckedContinuation<Outcome, Never>, work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let decided: Outcome? = state.withLock { s in
+            s.work = work
+            s.timer = timer
+            if let d = s.decided { return d }
+            s.continuation = continuation
+            return nil
+        }
+        if let decided {
+            work.cancel()
+            timer.cancel()
+            continuation.resume(returning: decided)
+        }
+    }
+
+    func decide(_ outcome: Outcome) {
+        let (continuation, work, timer, first) = state.withLock { s in
+            if s.decided != nil { return (nil as CheckedContinuation<Outcome, Never>?, nil as Task<Void, Never>?, nil as Task<Void, Never>?, false) }
+            s.decided = outcome
+            defer { s.continuation = nil }
+            return (s.continuation, s.work, s.timer, true)
+        }
+        guard first else { return }
+        timer?.cancel()
+        if case .finished = outcome {} else { work?.cancel() }
+        continuation?.resume(returning: outcome)
+    }
+}
+
+/// Trips when the same tool is called with the same arguments and gets the same result
+/// `threshold` times in a run.
+struct LoopDetector {
+    let threshold: Int?
+    private var counts: [String: Int] = [:]
+
+    init(threshold: Int?) {
+        self.threshold = threshold
+    }
+
+    /// Records a finished call; returns the count if it reached the threshold.
+    mutating func record(_ call: ToolCall, _ result: ToolResult) -> Int? {
+        guard let threshold else { return nil }
+        let args = call.arguments?.canonicalString ?? call.rawArguments
+        let key = "\(call.name)\u{0}\(args)\u{0}\(result.isError)\u{0}\(result.content)"
+        let n = counts[key, default: 0] + 1
+        counts[key] = n
+        return n >= threshold ? n : nil
+    }
+}

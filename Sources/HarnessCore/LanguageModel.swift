@@ -1,0 +1,46 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A language model: anything that answers a ModelRequest.
+///
+/// ## Implementation requirements
+/// - `stream(_:)` delivers events in the order ModelStreamEvent documents and ends with
+///   `finish`; a broken stream throws after the events already delivered.
+/// - Cancelling the consuming task cancels the underlying request (closes the connection).
+/// - Errors never contain credentials.
+/// - `complete(_:)` has a default that collects `stream(_:)`; adapters with a cheaper
+///   non-streaming path override it.
+public protocol LanguageModel: Sendable {
+    /// A short name of the provider, such as `openai` or `scripted` (for logs and metrics).
+    var providerName: String { get }
+
+    /// Answers `request` in one piece.
+    func complete(_ request: ModelRequest) async throws -> ModelResponse
+
+    /// Answers `request` as a stream of events.
+    func stream(_ request: ModelRequest) -> ModelEventStream
+}
+
+extension LanguageModel {
+    public var providerName: String { String(describing: Self.self) }
+
+    public func complete(_ request: ModelRequest) async throws -> ModelResponse {
+        var accumulator = ModelStreamAccumulator()
+        for try await event in stream(request) {
+            accumulator.add(event)
+        }
+        if let id = accumulator.incompleteToolCallIDs.first {
+            throw HarnessError(.modelError, "the model's stream ended before tool call '\(id)' was complete")
+        }
+        guard accumulator.finishReason != nil else {
+            throw HarnessError(.modelError, "the model's stream ended without a finish event")
+        }
+        return accumulator.response
+    }
+}
