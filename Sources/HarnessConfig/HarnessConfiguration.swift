@@ -1,0 +1,84 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import Harness
+
+/// The settings of `harness.yaml`, as plain values with their defaults.
+///
+/// ```yaml
+/// cache:
+///   enabled: true
+///   capacity: 1000
+///   ttl: 5m
+/// rate_limit:
+///   enabled: true
+///   capacity: 60
+///   refill_per_second: 1
+///   mode: wait          # or: refuse
+///   max_wait: 30s
+/// policy:
+///   max_iterations: 10
+///   max_tool_depth: 3
+///   max_tool_calls: 64
+///   max_total_tokens: 200000
+///   max_output_size: 65536      # bytes of model text per turn
+///   max_tool_output_size: 65536 # bytes of one tool result
+///   tool_timeout: 60s
+///   tool_concurrency: 8
+///   eager_tools: true
+///   loop_threshold: 3
+/// guardrails:
+///   blocked_words: [password]
+///   blocked_patterns: ['sk-[A-Za-z0-9]{20,}']
+///   allowed_tools: [get_weather]
+/// tracing:
+///   enabled: false
+///   sample_rate: 1.0
+/// ```
+public struct HarnessConfiguration: Sendable, Hashable {
+    public struct CacheSettings: Sendable, Hashable {
+        public var enabled = true
+        public var capacity = 1000
+        public var ttl: Duration? = .seconds(300)
+        public init() {}
+    }
+
+    public struct RateLimitSettings: Sendable, Hashable {
+        public var enabled = false
+        public var capacity: Double = 60
+        public var refillPerSecond: Double = 1
+        public var refuse = false
+        public var maxWait: Duration? = .seconds(30)
+        public init() {}
+    }
+
+    public struct GuardrailSettings: Sendable, Hashable {
+        public var blockedWords: [String] = []
+        public var blockedPatterns: [String] = []
+        /// `nil` allows every tool.
+        public var allowedTools: [String]? = nil
+        public init() {}
+    }
+
+    public struct TracingSettings: Sendable, Hashable {
+        public var enabled = false
+        public var sampleRate: Double = 1
+        public init() {}
+    }
+
+    public var cache = CacheSettings()
+    public var rateLimit = RateLimitSettings()
+    public var policy = RunPolicy()
+    /// Bytes of model text accepted per turn; `nil` for no limit.
+    public var maxOutputSize: Int? = nil
+    public var guardrails = GuardrailSettings()
+    public var tracing = TracingSettings()
+
+    public init() {}
+}

@@ -1,0 +1,135 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Harness
+import HarnessConfig
+import HarnessCore
+import HarnessTesting
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a multi-turn conversation with parallel tool calls on the scripted model.",
+        discussion: """
+            Two user turns; the model calls tools in parallel in each. Text deltas, tool calls and \
+            tool results are printed as they happen, then usage and timing. No API key needed.
+            """
+    )
+
+    @Option(name: .long, help: "A harness.yaml whose policy and guardrails apply.")
+    var config: String?
+
+    @Option(name: .long, help: "The model provider. Only 'scripted' is built in so far.")
+    var provider: String = "scripted"
+
+    @Flag(name: .long, help: "Run without streaming (print the result at the end).")
+    var noStream = false
+
+    @Option(name: .long, help: "Milliseconds between streamed events of the scripted model.")
+    var eventDelayMs: Int = 12
+
+    func run() async throws {
+        guard provider == "scripted" else {
+            throw ValidationError("provider '\(provider)' is not available in this build; use --provider scripted")
+        }
+        let settings: HarnessConfiguration
+        do {
+            settings = try ConfigLoader.load(path: config)
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)
+        }
+        let factory = HarnessFactory(configuration: settings)
+        let store = InMemoryConversationStore()
+        let orchestrator = factory.makeOrchestrator(conversationStore: store)
+        let model = DemoScript.model(eventDelay: .milliseconds(eventDelayMs))
+        let agent = try factory.makeAgent(
+            name: "demo", instructions: "You are a concise travel assistant. Use tools for facts.",
+            model: model, modelID: "scripted-demo", tools: [DemoTools.weather, DemoTools.convert]
+        )
+        let options = RunOptions(conversationID: "demo", tenant: "demo")
+        var total = Usage.zero
+        for question in DemoScript.questions {
+            print("\n\u{1B}[1muser:\u{1B}[0m \(question)")
+            let result: RunResult
+            if noStream {
+                result = try await orchestrator.run(agent, input: question, options: options)
+                for record in result.toolCalls { printToolResult(record) }
+                print("\u{1B}[1massistant:\u{1B}[0m \(result.finalText)")
+            } else {
+                result = try await streamTurn(orchestrator, agent, question, options)
+            }
+            total += result.usage
+            printSummary(result)
+        }
+        let stored = try await store.load(conversationID: "demo", tenant: "demo", last: nil)
+        print("\nconversation: \(stored.count) turns stored; total tokens \(total.inputTokens) in / \(total.outputTokens) out")
+    }
+
+    func streamTurn(_ orchestrator: Orchestrator, _ agent: Agent, _ question: String, _ options: RunOptions) async throws -> RunResult {
+        var atLineStart = true
+        var final: RunResult?
+        for try await event in orchestrator.stream(agent, input: question, options: options) {
+            switch event {
+            case .iterationStarted:
+                if !atLineStart { print() }
+                print("\u{1B}[1massistant:\u{1B}[0m ", terminator: "")
+                atLineStart = false
+            case .textDelta(let text):
+                print(text, terminator: "")
+                fflush(nil)  // all streams: shows each delta as it arrives
+                atLineStart = false
+            case .toolCallReady(let call):
+                if !atLineStart { print() }
+                print("  \u{1B}[36m→ \(call.name)\(call.arguments?.canonicalString ?? call.rawArguments)\u{1B}[0m")
+                atLineStart = true
+            case .toolExecutionStarted(let call, let early):
+                if early { print("    \u{1B}[2m(\(call.name) started early, while the model is still streaming)\u{1B}[0m") }
+            case .toolResult(let record):
+                printToolResult(record)
+                atLineStart = true
+            case .notice(let text):
+                print("\n  \u{1B}[33m! \(text)\u{1B}[0m")
+            case .finished(let result):
+                final = result
+            default:
+                break
+            }
+        }
+        if !atLineStart { print() }
+        guard let final else { throw ValidationError("the run ended without a result") }
+        return final
+    }
+
+    func printToolResult(_ record: ToolCallRecord) {
+        let ms = Double(record.duration.components.attoseconds) / 1e15 + Double(record.duration.components.seconds) * 1000
+        print("  \u{1B}[32m← \(record.call.name) [\(record.call.id)] \(record.outcome.rawValue) in \(String(format: "%.0f", ms)) ms: \(record.result.content)\u{1B}[0m")
+    }
+
+    func printSummary(_ result: RunResult) {
+        func ms(_ d: Duration) -> String {
+            String(format: "%.2f ms", Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+        }
+        func us(_ d: Duration) -> String {
+            String(format: "%.1f µs", Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12)
+        }
+        print("  \u{1B}[2m— stop: \(result.stopReason.rawValue), iterations: \(result.iterations), tool calls: \(result.toolCalls.count), tokens: \(result.usage.inputTokens) in / \(result.usage.outputTokens) out, wall: \(ms(result.duration))")
+        for t in result.timings {
+            print("    iteration \(t.iteration): model \(ms(t.model)), tools \(ms(t.tools)), harness overhead \(us(t.overhead))")
+        }
+        let toolSum = result.toolCalls.reduce(Duration.zero) { $0 + $1.duration }
+        let toolWall = result.timings.reduce(Duration.zero) { $0 + $1.tools }
+        if result.toolCalls.count > 1 {
+            print("    tools ran in parallel: \(ms(toolSum)) of tool time in \(ms(toolWall)) of waiting\u{1B}[0m")
+        } else {
+            print("\u{1B}[0m", terminator: "")
+        }
+    }
+}
