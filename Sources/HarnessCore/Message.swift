@@ -52,6 +52,9 @@ public enum ContentPart: Sendable, Hashable, Codable {
 
 /// A message of a conversation: a role and its content parts.
 ///
+/// `Equatable` is written out by hand: Swift 6.3's optimizer crashes (SIL ownership
+/// verifier) on the synthesized one when it specializes `Array<Message>.==`.
+///
 /// ```swift
 /// let history: [Message] = [.user("What's the weather in Paris?")]
 /// ```
@@ -87,6 +90,18 @@ public struct Message: Sendable, Hashable, Codable {
     /// A tool message carrying one tool result.
     public static func tool(_ result: ToolResult) -> Message {
         Message(role: .tool, content: [.toolResult(result)])
+    }
+
+    public static func == (lhs: Message, rhs: Message) -> Bool {
+        guard lhs.role == rhs.role, lhs.name == rhs.name, lhs.content.count == rhs.content.count else { return false }
+        for i in lhs.content.indices where lhs.content[i] != rhs.content[i] { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(role)
+        hasher.combine(name)
+        hasher.combine(content)
     }
 
     /// All text parts joined.

@@ -59,7 +59,9 @@ public struct ToolOutput: Sendable, Hashable, Codable {
 /// ## Implementation requirements
 /// - `invoke` may be called concurrently for different calls.
 /// - Honour task cancellation: the orchestrator cancels a tool at its timeout or when the
-///   run is cancelled.
+///   run is cancelled. A tool that ignores cancellation is abandoned at its timeout (the run
+///   goes on without it), but a tool that blocks its thread without ever suspending cannot
+///   be interrupted: run blocking work on a thread of its own (a Dispatch queue) and await it.
 /// - A thrown error becomes an error result the model sees; it never ends the run.
 /// - Declare `isReadOnly` only for tools without side effects: they may be started early
 ///   (while the model is still streaming) and their results cached.

@@ -36,6 +36,9 @@ struct BenchLoopCommand: AsyncParsableCommand {
     @Flag(help: "Stream the run (events, early tool starts) instead of run().")
     var stream = false
 
+    @Flag(help: "Run the tool without a timeout (no deadline race).")
+    var noToolTimeout = false
+
     func run() async throws {
         guard iterations >= 1, runs >= 1 else { throw ValidationError("iterations and runs must be at least 1") }
         let steps: [ScriptedModel.Step] = (1..<iterations).map { i in
@@ -48,7 +51,10 @@ struct BenchLoopCommand: AsyncParsableCommand {
         ) { args, _ in
             ToolOutput("value-" + (args["key"]?.stringValue ?? ""))
         }
-        let agent = Agent(name: "bench", model: model, modelID: "scripted", tools: [lookup])
+        let agent = Agent(
+            name: "bench", model: model, modelID: "scripted", tools: [lookup],
+            policy: RunPolicy(toolTimeout: noToolTimeout ? nil : .seconds(60))
+        )
         let orchestrator = Orchestrator()
         let clock = ContinuousClock()
         var samples: [Double] = []

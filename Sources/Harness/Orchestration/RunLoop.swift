@@ -207,6 +207,20 @@ final class RunLoop {
         // Early-started calls were numbered by arrival; map them to their place in `calls`.
         var earlyIndex: [Int: Int] = [:]
         for (i, call) in calls.enumerated() { if let e = early[call.id] { earlyIndex[e] = i } }
+        if calls.count == 1, early.isEmpty {
+            // One call and nothing started early: run it here, without a child task.
+            let call = calls[0]
+            if let refused = executor.preflight(call) {
+                executions[0] = refused
+                emit?(.toolResult(makeRecord(call, refused, iteration)))
+            } else {
+                emit?(.toolExecutionStarted(call, early: false))
+                let execution = await executor.execute(call, context: toolContext(call), early: false)
+                executions[0] = execution
+                emit?(.toolResult(makeRecord(call, execution, iteration)))
+            }
+            next = 1
+        }
         startNext(&group)
         while let (tag, execution) = await group.next() {
             let index: Int

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Dispatch
 import HarnessCore
 import Synchronization
 
@@ -146,9 +147,10 @@ struct ToolExecutor: Sendable {
 /// Races a tool against its timeout and the caller's cancellation.
 ///
 /// The tool runs in its own task so that a tool which ignores cancellation cannot hold the
-/// run past its timeout: the race returns at the deadline and the tool task is cancelled
-/// (and left to finish on its own if it will not stop). This is the one place the library
-/// starts unstructured tasks; both are cancelled when the race is decided.
+/// run past its timeout: the race is decided at the deadline, the tool task is cancelled
+/// (and left to finish on its own if it will not stop). The deadline is a cancellable
+/// Dispatch timer rather than a second task: it costs a fraction of a task's creation and
+/// is cancelled as soon as the tool returns.
 final class ToolRace: Sendable {
     enum Outcome: Sendable {
         case finished(Result<ToolOutput, any Error>)
@@ -160,7 +162,7 @@ final class ToolRace: Sendable {
         var continuation: CheckedContinuation<Outcome, Never>?
         var decided: Outcome?
         var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+        var timer: DeadlineTimer?
     }
 
     let state = Mutex(State())
@@ -169,27 +171,34 @@ final class ToolRace: Sendable {
         let race = ToolRace()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-                let work = Task {
+                let operation: @Sendable () async -> Void = {
                     do {
                         race.decide(.finished(.success(try await body())))
                     } catch {
                         race.decide(Task.isCancelled ? .cancelled : .finished(.failure(error)))
                     }
                 }
-                let timer = Task {
-                    do {
-                        try await Task.sleep(for: timeout)
-                        race.decide(.timedOut)
-                    } catch {}
+                // `Task.immediate` runs the tool on this thread until it first suspends: a tool
+                // that returns without suspending has decided the race before any timer exists.
+                let work: Task<Void, Never>
+                if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
+                    work = Task.immediate(operation: operation)
+                } else {
+                    work = Task(operation: operation)
                 }
-                race.start(continuation, work: work, timer: timer)
+                let timer = DeadlineTimer { race.decide(.timedOut) }
+                if race.start(continuation, work: work, timer: timer) {
+                    let nanoseconds = max(0, min(timeout.nanoseconds, Int64(Int.max)))
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds)), execute: timer.item)
+                }
             }
         } onCancel: {
             race.decide(.cancelled)
         }
     }
 
-    func start(_ continuation: CheckedContinuation<Outcome, Never>, work: Task<Void, Never>, timer: Task<Void, Never>) {
+    /// Registers the waiter; returns whether the race is still open (so the timer must be armed).
+    func start(_ continuation: CheckedContinuation<Outcome, Never>, work: Task<Void, Never>, timer: DeadlineTimer) -> Bool {
         let decided: Outcome? = state.withLock { s in
             s.work = work
             s.timer = timer
@@ -197,16 +206,17 @@ final class ToolRace: Sendable {
             s.continuation = continuation
             return nil
         }
-        if let decided {
-            work.cancel()
-            timer.cancel()
-            continuation.resume(returning: decided)
-        }
+        guard let decided else { return true }
+        if case .finished = decided {} else { work.cancel() }
+        continuation.resume(returning: decided)
+        return false
     }
 
     func decide(_ outcome: Outcome) {
         let (continuation, work, timer, first) = state.withLock { s in
-            if s.decided != nil { return (nil as CheckedContinuation<Outcome, Never>?, nil as Task<Void, Never>?, nil as Task<Void, Never>?, false) }
+            if s.decided != nil {
+                return (nil as CheckedContinuation<Outcome, Never>?, nil as Task<Void, Never>?, nil as DeadlineTimer?, false)
+            }
             s.decided = outcome
             defer { s.continuation = nil }
             return (s.continuation, s.work, s.timer, true)
@@ -216,6 +226,18 @@ final class ToolRace: Sendable {
         if case .finished = outcome {} else { work?.cancel() }
         continuation?.resume(returning: outcome)
     }
+}
+
+/// A cancellable one-shot Dispatch timer. `DispatchWorkItem` is not marked `Sendable`, but
+/// `cancel()` is atomic and the item is never mutated otherwise, hence `@unchecked`.
+final class DeadlineTimer: @unchecked Sendable {
+    let item: DispatchWorkItem
+
+    init(_ fire: @escaping @Sendable () -> Void) {
+        self.item = DispatchWorkItem(block: fire)
+    }
+
+    func cancel() { item.cancel() }
 }
 
 /// Trips when the same tool is called with the same arguments and gets the same result
