@@ -30,15 +30,12 @@ public struct Snippet: Sendable, Hashable, Codable {
 
 /// Turns an agent's settings, the history and context snippets into a ``ModelRequest``.
 ///
-/// Building is cheap: with no snippets the history array and system prompt are passed on
-/// as they are (no copy); snippets are added to the system prompt as a context section.
+/// Building is cheap: the settings are made once, in `init`, and shared by every request
+/// (two reference-count operations per build); with snippets, the system prompt gains a
+/// context section (one copy of the settings).
 public struct PromptBuilder: Sendable {
-    public var model: String
-    public var system: String?
-    public var tools: [ToolSpec]
-    public var toolChoice: ToolChoice
-    public var responseFormat: ResponseFormat
-    public var options: GenerationOptions
+    @usableFromInline
+    let template: ModelRequest.SettingsBox
 
     public init(
         model: String,
@@ -48,13 +45,15 @@ public struct PromptBuilder: Sendable {
         responseFormat: ResponseFormat = .text,
         options: GenerationOptions = GenerationOptions()
     ) {
-        self.model = model
-        self.system = system
-        self.tools = tools
-        self.toolChoice = toolChoice
-        self.responseFormat = responseFormat
-        self.options = options
+        self.template = ModelRequest.SettingsBox(ModelRequest.Settings(
+            model: model, system: system, tools: tools,
+            toolChoice: tools.isEmpty ? .auto : toolChoice,
+            responseFormat: responseFormat, options: options
+        ))
     }
+
+    /// The shared settings of every request.
+    public var settings: ModelRequest.Settings { template.settings }
 
     /// The request for `history`, with `snippets` as context and `metadata` attached.
     @inlinable
@@ -63,16 +62,10 @@ public struct PromptBuilder: Sendable {
         snippets: [Snippet] = [],
         metadata: [String: String] = [:]
     ) -> ModelRequest {
-        ModelRequest(
-            model: model,
-            system: snippets.isEmpty ? system : Self.systemWithContext(system, snippets),
-            messages: history,
-            tools: tools,
-            toolChoice: tools.isEmpty ? .auto : toolChoice,
-            responseFormat: responseFormat,
-            options: options,
-            metadata: metadata
-        )
+        var request = ModelRequest(settings: template, messages: history)
+        if !snippets.isEmpty { request.system = Self.systemWithContext(template.settings.system, snippets) }
+        if !metadata.isEmpty { request.metadata = metadata }
+        return request
     }
 
     @usableFromInline
