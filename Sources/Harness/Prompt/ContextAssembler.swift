@@ -59,18 +59,14 @@ public struct ContextAssembler<Counter: TokenCounter>: Sendable {
     /// Packs `history` and `snippets` under the budget.
     public func assemble(system: String?, history: [Message], snippets: [Snippet]) -> AssembledContext {
         var used = system.map { counter.count($0) + 4 } ?? 0
-        let units = Self.units(of: history)
-
-        // 2. The latest unit.
         var firstKept = history.count  // history[firstKept...] is kept
-        var unitIndex = units.count - 1
-        if unitIndex >= 0, units[unitIndex].valid {
-            // The newest unit is kept even when it alone exceeds the budget: without it there
-            // is no question to answer. Everything else must fit.
-            let u = units[unitIndex]
-            used += tokens(history, u)
-            firstKept = u.start
-            unitIndex -= 1
+
+        // 2. The latest unit is kept even when it alone exceeds the budget: without it there
+        // is no question to answer. Everything else must fit.
+        let latest = Self.unit(endingAt: history.count, in: history)
+        if let latest, latest.valid {
+            used += tokens(history, latest)
+            firstKept = latest.start
         }
 
         // 3. Snippets, best first.
@@ -89,14 +85,12 @@ public struct ContextAssembler<Counter: TokenCounter>: Sendable {
         used += snippetUsed
 
         // 4. Older history, newest first, stopping at the first unit that does not fit.
-        while unitIndex >= 0 {
-            let u = units[unitIndex]
+        while latest?.valid == true, let u = Self.unit(endingAt: firstKept, in: history) {
             if !u.valid { break }  // an orphaned tool result: nothing older can be kept either
             let cost = tokens(history, u)
             if used + cost > tokenBudget { break }
             used += cost
             firstKept = u.start
-            unitIndex -= 1
         }
 
         let keptHistory = firstKept == 0 ? history : Array(history[firstKept...])
@@ -118,28 +112,24 @@ public struct ContextAssembler<Counter: TokenCounter>: Sendable {
         var valid: Bool
     }
 
-    static func units(of history: [Message]) -> [Unit] {
-        var units: [Unit] = []
-        units.reserveCapacity(history.count)
-        var i = 0
-        while i < history.count {
-            let m = history[i]
-            if m.role == .assistant, m.content.contains(where: { if case .toolCall = $0 { true } else { false } }) {
-                var j = i + 1
-                while j < history.count, history[j].role == .tool { j += 1 }
-                units.append(Unit(start: i, end: j, valid: true))
-                i = j
-            } else if m.role == .tool {
-                var j = i + 1
-                while j < history.count, history[j].role == .tool { j += 1 }
-                units.append(Unit(start: i, end: j, valid: false))
-                i = j
-            } else {
-                units.append(Unit(start: i, end: i + 1, valid: true))
-                i += 1
-            }
+    /// The unit ending just before `end`, found by walking back: tool results belong to the
+    /// assistant message with tool calls right before them.
+    static func unit(endingAt end: Int, in history: [Message]) -> Unit? {
+        guard end > 0 else { return nil }
+        var start = end - 1
+        guard history[start].role == .tool else {
+            // An assistant message with tool calls but no results yet is a unit of its own.
+            return Unit(start: start, end: end, valid: true)
         }
-        return units
+        while start > 0, history[start - 1].role == .tool { start -= 1 }
+        guard start > 0, history[start - 1].role == .assistant, hasToolCalls(history[start - 1]) else {
+            return Unit(start: start, end: end, valid: false)
+        }
+        return Unit(start: start - 1, end: end, valid: true)
+    }
+
+    static func hasToolCalls(_ message: Message) -> Bool {
+        message.content.contains { if case .toolCall = $0 { true } else { false } }
     }
 
     func tokens(_ history: [Message], _ unit: Unit) -> Int {
