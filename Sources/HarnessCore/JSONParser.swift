@@ -214,23 +214,24 @@ struct StrictJSONParser: ~Copyable {
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try parseHex4()
-                if (0xD800..<0xDC00).contains(scalar) {
-                    // A high surrogate must be followed by an escaped low surrogate.
-                    if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                        index += 2
-                        let low = try parseHex4()
-                        if (0xDC00..<0xE000).contains(low) {
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            appendScalar(0xFFFD, to: &out)
-                            scalar = low
-                        }
-                    } else {
+                // A high surrogate pairs with an escaped low surrogate right after it; anything
+                // unpaired becomes U+FFFD, and a second high surrogate starts a new pair.
+                while (0xD800..<0xDC00).contains(scalar) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    else {
                         scalar = 0xFFFD
+                        break
                     }
-                } else if (0xDC00..<0xE000).contains(scalar) {
-                    scalar = 0xFFFD
+                    index += 2
+                    let next = try parseHex4()
+                    if (0xDC00..<0xE000).contains(next) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (next - 0xDC00)
+                        break
+                    }
+                    appendScalar(0xFFFD, to: &out)
+                    scalar = next
                 }
+                if (0xDC00..<0xE000).contains(scalar) { scalar = 0xFFFD }
                 appendScalar(scalar, to: &out)
             default:
                 index -= 1

@@ -119,8 +119,11 @@ extension JSONValue: Equatable {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
         case (.integer(let a), .integer(let b)): return a == b
-        case (.integer, .number), (.number, .integer), (.number, .number):
-            return lhs.doubleValue == rhs.doubleValue
+        case (.number(let a), .number(let b)): return a == b
+        case (.integer(let i), .number(let d)), (.number(let d), .integer(let i)):
+            // Equal only when the double is exactly this integer (transitive above 2^53 too).
+            guard let exact = Int(exactly: d) else { return false }
+            return exact == i
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b

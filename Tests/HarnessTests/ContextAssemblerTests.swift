@@ -351,3 +351,18 @@ import Testing
         #expect(casesCuttingBeforeAToolGroup > 50)
     }
 }
+
+@Suite struct ContextAssemblerOrphanTests {
+    @Test func orphanedToolResultsAreDroppedButTheQuestionIsKept() {
+        let orphan = Message.tool(ToolResult(toolCallID: "gone", name: "f", content: "x"))
+        let history: [Message] = [.user("earlier"), orphan, .user("the question")]
+        let packed = ContextAssembler(tokenBudget: 1000).assemble(system: nil, history: history, snippets: [])
+        #expect(packed.history.map(\.text) == ["earlier", "the question"])
+        #expect(!packed.history.contains { $0.role == .tool })
+        #expect(packed.droppedMessages == 1)
+
+        let trailing: [Message] = [.user("the question"), orphan]
+        let packed2 = ContextAssembler(tokenBudget: 1000).assemble(system: nil, history: trailing, snippets: [])
+        #expect(packed2.history.map(\.text) == ["the question"])
+    }
+}

@@ -213,3 +213,15 @@ import Testing
         #expect(limiter.tryAcquire(key: "k", cost: 2))
     }
 }
+
+@Suite struct RateLimiterInputTests {
+    @Test func negativeOrNonFiniteCostIsRefused() async {
+        let limiter = TokenBucketRateLimiter(.init(capacity: 2, refillPerSecond: 0))
+        for cost in [-1.0, .nan, .infinity] {
+            await #expect(throws: HarnessError.self) { try await limiter.acquire(key: "k", cost: cost) }
+            #expect(limiter.tryAcquire(key: "k", cost: cost) == false)
+        }
+        // The bucket was not topped up by the refused negative cost.
+        #expect(limiter.availableTokens(key: "k") == 2)
+    }
+}

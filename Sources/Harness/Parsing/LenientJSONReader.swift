@@ -298,11 +298,12 @@ public enum LenientJSONReader {
             if let i = Int(text) { return .integer(i) }
             if let d = Double(text), d.isFinite { return .number(d) }
             if partial, atEnd {
-                // A number still arriving, such as "12." or "1e".
+                // A number still arriving, such as "-", "12." or "1e": the value is not known yet.
+                truncated = true
                 var trimmed = text
                 while let last = trimmed.last, !last.isNumber { trimmed.removeLast() }
-                if let i = Int(trimmed) { truncated = true; return .integer(i) }
-                if let d = Double(trimmed), d.isFinite { truncated = true; return .number(d) }
+                if let i = Int(trimmed) { return .integer(i) }
+                if let d = Double(trimmed), d.isFinite { return .number(d) }
             }
             return nil
         }

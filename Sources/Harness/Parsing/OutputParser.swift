@@ -36,25 +36,46 @@ public struct OutputParser: Sendable {
         guard !text.isEmpty else { return [] }
         var found: [JSONValue] = []
 
-        // 1. <tool_call> tags.
-        for body in Self.segments(of: text, open: "<tool_call>", close: "</tool_call>") {
-            if let v = Self.json(in: String(body)) { found.append(contentsOf: Self.callObjects(v)) }
+        // 1. <tool_call> tags. A tag means the model chose this format: if its body does not
+        // parse (cut off), there is no call — the text is not searched further, or an
+        // object nested in the broken arguments could pass for a call.
+        if text.contains("<tool_call>") {
+            for body in Self.segments(of: text, open: "<tool_call>", close: "</tool_call>") {
+                if let v = Self.json(in: String(body)) { found.append(contentsOf: Self.callObjects(v)) }
+            }
+            return finish(found)
         }
         // 2. Fenced blocks.
-        if found.isEmpty {
-            for block in Self.fencedBlocks(in: text) {
-                if let v = Self.json(in: String(block)) { found.append(contentsOf: Self.callObjects(v)) }
-            }
+        for block in Self.fencedBlocks(in: text) {
+            if let v = Self.json(in: String(block)) { found.append(contentsOf: Self.callObjects(v)) }
         }
-        // 3. The whole text, or JSON within prose.
-        if found.isEmpty, let v = Self.extractJSON(from: text) {
+        // 3. The whole text as JSON.
+        if found.isEmpty, let v = Self.json(in: text) {
             found.append(contentsOf: Self.callObjects(v))
         }
-        var calls = found.enumerated().compactMap { Self.makeCall(from: $1, index: $0) }
+        var calls = finish(found)
         // 4. name({...})
         if calls.isEmpty { calls = functionStyleCalls(in: text) }
+        // 5. Call objects within prose: top-level objects only, and only with arguments (a
+        // bare {"name": …} in prose is data, not a call).
+        if calls.isEmpty {
+            for v in Self.topLevelJSON(in: text) {
+                found.append(contentsOf: Self.callObjects(v).filter { Self.hasArgumentsKey($0) })
+            }
+            calls = finish(found)
+        }
         if !knownTools.isEmpty { calls = calls.filter { knownTools.contains($0.name) } }
         return calls
+    }
+
+    func finish(_ found: [JSONValue]) -> [ToolCall] {
+        let calls = found.enumerated().compactMap { Self.makeCall(from: $1, index: $0) }
+        return knownTools.isEmpty ? calls : calls.filter { knownTools.contains($0.name) }
+    }
+
+    static func hasArgumentsKey(_ value: JSONValue) -> Bool {
+        guard let o = value.objectValue else { return false }
+        return ["arguments", "parameters", "args", "input"].contains { o[$0] != nil }
     }
 
     /// The first JSON value in `text`: a fenced block, the whole text, or the first object
@@ -64,21 +85,25 @@ public struct OutputParser: Sendable {
             if let v = json(in: String(block)) { return v }
         }
         if let v = json(in: text) { return v }
-        // First balanced {...} or [...] in prose.
+        return topLevelJSON(in: text).first
+    }
+
+    /// The objects and arrays standing at the top level of prose, in order. Nothing inside
+    /// another bracket is looked at, and an unclosed bracket ends the search (everything after
+    /// it is inside it).
+    static func topLevelJSON(in text: String, limit: Int = 16) -> [JSONValue] {
         let bytes = Array(text.utf8)
+        var result: [JSONValue] = []
         var start = 0
-        var attempts = 0
-        while start < bytes.count, attempts < 32 {
+        while start < bytes.count, result.count < limit {
             guard let open = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "[") })
             else { break }
-            attempts += 1
-            if let end = balancedEnd(bytes, from: open) {
-                let candidate = String(decoding: bytes[open...end], as: UTF8.self)
-                if let v = json(in: candidate), v.objectValue != nil || v.arrayValue != nil { return v }
-            }
-            start = open + 1
+            guard let end = balancedEnd(bytes, from: open) else { break }
+            let candidate = String(decoding: bytes[open...end], as: UTF8.self)
+            if let v = json(in: candidate), v.objectValue != nil || v.arrayValue != nil { result.append(v) }
+            start = end + 1
         }
-        return nil
+        return result
     }
 
     /// Parses `text` as JSON: strictly first, then repaired.
@@ -141,7 +166,7 @@ public struct OutputParser: Sendable {
         while let o = rest.range(of: "```") {
             var after = rest[o.upperBound...]
             // Skip the info string (language tag) up to the end of the line.
-            if let nl = after.firstIndex(of: "\n") {
+            if let nl = after.firstIndex(where: { $0 == "\n" || $0 == "\r\n" }) {
                 let tag = after[..<nl]
                 if !tag.contains("{") && !tag.contains("[") { after = after[after.index(after: nl)...] }
             }
@@ -161,7 +186,10 @@ public struct OutputParser: Sendable {
             if let calls = o["tool_calls"]?.arrayValue ?? o["calls"]?.arrayValue {
                 return calls.flatMap { callObjects($0) }
             }
-            if let fn = o["function"], fn.objectValue != nil { return [fn] }
+            if var fn = o["function"]?.objectValue {
+                if fn["id"] == nil, let id = o["id"] { fn["id"] = id }
+                return [.object(fn)]
+            }
             return callName(o) != nil ? [value] : []
         default:
             return []

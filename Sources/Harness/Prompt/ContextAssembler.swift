@@ -59,14 +59,18 @@ public struct ContextAssembler<Counter: TokenCounter>: Sendable {
     /// Packs `history` and `snippets` under the budget.
     public func assemble(system: String?, history: [Message], snippets: [Snippet]) -> AssembledContext {
         var used = system.map { counter.count($0) + 4 } ?? 0
-        var firstKept = history.count  // history[firstKept...] is kept
+        var firstKept = history.count  // history[firstKept...] is kept, less orphans
+        var orphans: [Range<Int>] = []  // tool results whose call is gone: never sent
 
         // 2. The latest unit is kept even when it alone exceeds the budget: without it there
         // is no question to answer. Everything else must fit.
-        let latest = Self.unit(endingAt: history.count, in: history)
-        if let latest, latest.valid {
-            used += tokens(history, latest)
-            firstKept = latest.start
+        while let u = Self.unit(endingAt: firstKept, in: history) {
+            firstKept = u.start
+            if u.valid {
+                used += tokens(history, u)
+                break
+            }
+            orphans.append(u.start..<u.end)
         }
 
         // 3. Snippets, best first.
@@ -85,21 +89,39 @@ public struct ContextAssembler<Counter: TokenCounter>: Sendable {
         used += snippetUsed
 
         // 4. Older history, newest first, stopping at the first unit that does not fit.
-        while latest?.valid == true, let u = Self.unit(endingAt: firstKept, in: history) {
-            if !u.valid { break }  // an orphaned tool result: nothing older can be kept either
+        while let u = Self.unit(endingAt: firstKept, in: history) {
+            if !u.valid {
+                orphans.append(u.start..<u.end)
+                firstKept = u.start
+                continue
+            }
             let cost = tokens(history, u)
             if used + cost > tokenBudget { break }
             used += cost
             firstKept = u.start
         }
+        // Orphans at the front of the kept run are simply not part of it.
+        while let last = orphans.last, last.lowerBound == firstKept {
+            firstKept = last.upperBound
+            orphans.removeLast()
+        }
 
-        let keptHistory = firstKept == 0 ? history : Array(history[firstKept...])
+        var keptHistory: [Message]
+        if orphans.isEmpty {
+            keptHistory = firstKept == 0 ? history : Array(history[firstKept...])
+        } else {
+            keptHistory = []
+            keptHistory.reserveCapacity(history.count - firstKept)
+            for i in firstKept..<history.count where !orphans.contains(where: { $0.contains(i) }) {
+                keptHistory.append(history[i])
+            }
+        }
         return AssembledContext(
             system: system,
             history: keptHistory,
             snippets: kept,
             tokenCount: used,
-            droppedMessages: firstKept,
+            droppedMessages: history.count - keptHistory.count,
             droppedSnippets: snippets.count - kept.count
         )
     }

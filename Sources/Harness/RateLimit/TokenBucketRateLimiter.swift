@@ -80,6 +80,9 @@ public final class TokenBucketRateLimiter: RateLimiter {
     /// Admits work, waiting no later than `deadline` (a wait that would end after it is
     /// refused at once).
     public func acquire(key: String, cost: Double = 1, deadline: ContinuousClock.Instant?) async throws {
+        guard cost >= 0, cost.isFinite else {
+            throw HarnessError(.invalidArgument, "rate limit cost must be a non-negative number, not \(cost)")
+        }
         guard cost <= configuration.capacity else {
             throw HarnessError(
                 .invalidArgument,
@@ -105,6 +108,7 @@ public final class TokenBucketRateLimiter: RateLimiter {
 
     /// Takes `cost` tokens if they are there now; never waits.
     public func tryAcquire(key: String, cost: Double = 1) -> Bool {
+        guard cost >= 0, cost.isFinite, cost <= configuration.capacity else { return false }
         let now = ContinuousClock.now
         return buckets.withLock { map in
             var bucket = refilled(map[key], now: now)
