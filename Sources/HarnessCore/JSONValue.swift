@@ -124,7 +124,9 @@ extension JSONValue: Equatable {
             // Equal only when the double is exactly this integer (transitive above 2^53 too).
             guard let exact = Int(exactly: d) else { return false }
             return exact == i
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)):
+            // Code points, not canonical equivalence: "é" and "e\u{301}" are different JSON strings.
+            return a.utf8.elementsEqual(b.utf8)
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b
         default: return false
