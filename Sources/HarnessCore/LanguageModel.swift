@@ -20,6 +20,9 @@ public protocol LanguageModel: Sendable {
     /// A short name of the provider, such as `openai` or `scripted` (for logs and metrics).
     var providerName: String { get }
 
+    /// What the model supports natively.
+    var capabilities: ModelCapabilities { get }
+
     /// Answers `request` in one piece.
     func complete(_ request: ModelRequest) async throws -> ModelResponse
 
@@ -27,8 +30,27 @@ public protocol LanguageModel: Sendable {
     func stream(_ request: ModelRequest) -> ModelEventStream
 }
 
+/// What a model supports natively; the orchestrator makes up for what it lacks.
+public struct ModelCapabilities: Sendable, Hashable {
+    /// Answers constrained to a JSON Schema (`response_format` json_schema and the like).
+    /// Without it, the schema is given in the instructions and the answer checked afterwards.
+    public var structuredOutput: Bool
+    /// Tool calls as structured fields. Without it, calls are read from the text.
+    public var toolCalling: Bool
+    /// The context window in tokens, if known.
+    public var contextWindow: Int?
+
+    public init(structuredOutput: Bool = false, toolCalling: Bool = true, contextWindow: Int? = nil) {
+        self.structuredOutput = structuredOutput
+        self.toolCalling = toolCalling
+        self.contextWindow = contextWindow
+    }
+}
+
 extension LanguageModel {
     public var providerName: String { String(describing: Self.self) }
+
+    public var capabilities: ModelCapabilities { ModelCapabilities() }
 
     public func complete(_ request: ModelRequest) async throws -> ModelResponse {
         var accumulator = ModelStreamAccumulator()

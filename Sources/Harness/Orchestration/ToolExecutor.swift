@@ -54,8 +54,18 @@ struct ToolExecutor: Sendable {
                 "Error: the arguments of this call are not valid JSON, so '\(call.name)' was not run. Send the complete arguments as a JSON object."
             )
         }
-        if arguments.objectValue == nil, tool.inputSchema["type"]?.stringValue == "object" {
-            return refusal(call, .invalidArguments, "Error: the arguments of '\(call.name)' must be a JSON object.")
+        // The arguments must match the tool's schema: invalid arguments never reach the tool,
+        // and the model gets every problem, with its path, to correct the call.
+        do {
+            let result = try JSONSchema.cached(tool.inputSchema).validate(arguments)
+            if !result.isValid {
+                return refusal(
+                    call, .invalidArguments,
+                    "Error: the arguments of '\(call.name)' do not match its schema, so it was not run:\n\(result.report)"
+                )
+            }
+        } catch {
+            return refusal(call, .invalidArguments, "Error: the tool '\(call.name)' has an invalid input schema (\(error)); it cannot be called.")
         }
         if let violation = guardrails.checkToolCall(call, spec: specs[call.name]) {
             let outcome: ToolOutcome = violation.kind == .toolNotAllowed ? .notAllowed : .invalidArguments

@@ -11,7 +11,10 @@ import Foundation
 import HarnessCore
 
 /// A compiled schema node. Subschemas are indices into ``SchemaProgram/nodes``.
-struct SchemaNode: Sendable {
+///
+/// A class so that evaluation reads a node without copying it; it is filled in by the
+/// compiler and never changed after, which is why it is `@unchecked Sendable`.
+final class SchemaNode: @unchecked Sendable {
     /// Where the node is, as `<resource>#<pointer>` (for error paths).
     var location: String = ""
     var constant: Bool?
@@ -61,6 +64,8 @@ struct SchemaNode: Sendable {
     var elseSchema: Int?
     /// Has `unevaluated*`: its applicators must report what they evaluated.
     var needsTracking = false
+
+    init() {}
 }
 
 /// The compiled form of a schema and everything it references.
@@ -290,7 +295,7 @@ struct SchemaCompiler {
         compiled[location.key] = index
         nodes.append(SchemaNode())
         let info = info(at: location)
-        var node = SchemaNode()
+        let node = SchemaNode()
         node.location = resources.indices.contains(info.resource)
             ? "#" + location.pointer.map { "/" + SchemaURI.escapeToken($0) }.joined() : location.key
         node.resource = info.resource
@@ -299,7 +304,7 @@ struct SchemaCompiler {
         case .bool(let b):
             node.constant = b
         case .object(let o):
-            try fill(&node, from: o, at: location, info: info, path: path)
+            try fill(node, from: o, at: location, info: info, path: path)
         default:
             throw SchemaError(schemaPath: path, message: "a schema must be an object or a boolean, not \(json.typeName)")
         }
@@ -311,7 +316,7 @@ struct SchemaCompiler {
         try compile(Location(doc: location.doc, pointer: location.pointer + keys))
     }
 
-    mutating func fill(_ node: inout SchemaNode, from o: [String: JSONValue], at location: Location, info: Info, path: String) throws {
+    mutating func fill(_ node: SchemaNode, from o: [String: JSONValue], at location: Location, info: Info, path: String) throws {
         func number(_ key: String) throws -> Double? {
             guard let v = o[key] else { return nil }
             guard let d = v.doubleValue else { throw SchemaError(schemaPath: path + "/" + key, message: "must be a number") }
@@ -347,7 +352,7 @@ struct SchemaCompiler {
             }
         }
         if !info.validation {
-            try fillApplicators(&node, from: o, at: location, info: info, path: path)
+            try fillApplicators(node, from: o, at: location, info: info, path: path)
             return
         }
         if let t = o["type"] {
@@ -381,11 +386,11 @@ struct SchemaCompiler {
             node.dependentRequired = dr.map { ($0.key, $0.value.arrayValue?.compactMap(\.stringValue) ?? []) }
         }
 
-        try fillApplicators(&node, from: o, at: location, info: info, path: path)
+        try fillApplicators(node, from: o, at: location, info: info, path: path)
     }
 
     /// The applicator keywords (subschemas), which every vocabulary set keeps.
-    mutating func fillApplicators(_ node: inout SchemaNode, from o: [String: JSONValue], at location: Location, info: Info, path: String) throws {
+    mutating func fillApplicators(_ node: SchemaNode, from o: [String: JSONValue], at location: Location, info: Info, path: String) throws {
         func count(_ key: String) throws -> Int? {
             guard let v = o[key] else { return nil }
             guard let d = v.doubleValue, d >= 0, d.rounded() == d, d < 1e15 else {

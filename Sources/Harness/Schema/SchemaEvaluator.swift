@@ -36,6 +36,10 @@ struct SchemaEvaluator {
     var path: [String] = []
     /// Resources entered, outermost first (the dynamic scope).
     var scope: [Int] = []
+    /// Nested evaluations now running: bounds schemas that recurse without consuming the
+    /// instance (`{"$ref": "#"}`), which would otherwise never end.
+    var depth = 0
+    static let maxDepth = 256
 
     init(program: SchemaProgram, collectErrors: Bool) {
         self.program = program
@@ -67,9 +71,17 @@ struct SchemaEvaluator {
             if !constant { fail(node, "false", "no value is allowed here") }
             return constant ? Annotations() : nil
         }
+        guard depth < Self.maxDepth else {
+            fail(node, "$ref", "the schema recurses more than \(Self.maxDepth) levels deep (a reference cycle that never reaches a value)")
+            return nil
+        }
+        depth += 1
         let entered = scope.last != node.resource
         if entered { scope.append(node.resource) }
-        defer { if entered { scope.removeLast() } }
+        defer {
+            depth -= 1
+            if entered { scope.removeLast() }
+        }
 
         let track = track || node.needsTracking
         var annotations = Annotations()
