@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import CompilerPluginSupport
 import PackageDescription
 
 let upcoming: [SwiftSetting] = [
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "Harness", targets: ["Harness"]),
         .library(name: "HarnessConfig", targets: ["HarnessConfig"]),
         .library(name: "HarnessTesting", targets: ["HarnessTesting"]),
+        .library(name: "HarnessMacros", targets: ["HarnessMacros"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
@@ -22,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
     ],
     targets: [
         .target(name: "HarnessCore"),
@@ -38,6 +41,15 @@ let package = Package(
             dependencies: ["Harness", "HarnessCore", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "HarnessTesting", dependencies: ["Harness", "HarnessCore"]),
+        // `@Schema`: its own modules, so that only code using it builds swift-syntax.
+        .macro(
+            name: "HarnessMacrosPlugin",
+            dependencies: [
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            ]
+        ),
+        .target(name: "HarnessMacros", dependencies: ["HarnessCore", "HarnessMacrosPlugin"]),
         .executableTarget(
             name: "harness",
             dependencies: [
@@ -49,6 +61,13 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "HarnessCore", "HarnessTesting"]),
         .testTarget(name: "HarnessConfigTests", dependencies: ["HarnessConfig", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessTestingTests", dependencies: ["HarnessTesting", "Harness", "HarnessCore"]),
+        .testTarget(
+            name: "HarnessMacrosTests",
+            dependencies: [
+                "HarnessMacros", "HarnessMacrosPlugin", "HarnessCore", "Harness", "HarnessTesting",
+                .product(name: "SwiftSyntaxMacrosTestSupport", package: "swift-syntax"),
+            ]
+        ),
     ]
 )
 

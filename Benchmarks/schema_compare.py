@@ -101,7 +101,7 @@ def main():
         sys.exit("build it first: swift build -c release --product harness")
     Draft202012Validator.check_schema(SCHEMA)
     small = instance(3)
-    big = instance(560)
+    big = instance(1250)
     bad = instance(3)
     bad["items"][1]["quantity"] = 0
     bad["customer"]["address"]["zip"] = "7500"

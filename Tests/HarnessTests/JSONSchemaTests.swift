@@ -150,3 +150,33 @@ import Testing
         #expect(outcome.failed.isEmpty)
     }
 }
+
+@Suite struct PatternMatchingTests {
+    /// The fast matcher agrees with the full regex engine on the patterns it accepts.
+    @Test func simplePatternsAgreeWithTheFullEngine() throws {
+        let patterns = [
+            "^[A-Z]{3}-[0-9]{4}$", "^[0-9]{5}$", "^ord_[a-z0-9]{8}$", "a+b", "^a*$", "x?y", "[^abc]", "^\\d{2,4}$",
+            "\\w+@\\w+", "^.{3}$", "^[a-c-]+$", "b{2,}", "^\\s*$", "[.]", "\\.", "^[\\-a]$", "é+", "^[A-Za-z_][A-Za-z0-9_]*$",
+        ]
+        var rng = SplitMix64(seed: 99)
+        let alphabet = Array("abcxyzABCZ0123456789-_.@ é\t")
+        for pattern in patterns {
+            #expect(SimplePatternProbe.accepts(pattern), "\(pattern) should take the fast path")
+            let schema = try JSONSchema(["pattern": .string(pattern)])
+            let reference = try JSONSchema(["pattern": .string("(?:" + pattern + ")")])  // a group forces the full engine
+            // ICU's \w, \d and \s are Unicode-aware; ECMA-262's (what JSON Schema specifies, and
+            // the fast path implements) are ASCII: compare those on ASCII text only.
+            let shorthand = pattern.contains("\\w") || pattern.contains("\\d") || pattern.contains("\\s")
+            let letters = shorthand ? alphabet.filter(\.isASCII) : alphabet
+            for _ in 0..<400 {
+                let length = Int.random(in: 0...9, using: &rng)
+                let s = String((0..<length).map { _ in letters.randomElement(using: &rng) ?? "a" })
+                #expect(schema.isValid(.string(s)) == reference.isValid(.string(s)), "pattern \(pattern) on \(s.debugDescription)")
+            }
+        }
+        // ECMA-262 semantics: \w is [A-Za-z0-9_], so "é" is not a word character.
+        #expect(!(try JSONSchema(["pattern": "^\\w$"]).isValid("é")))
+        #expect(SimplePatternProbe.accepts("(a|b)") == false)
+        #expect(SimplePatternProbe.accepts("a(?=b)") == false)
+    }
+}

@@ -137,8 +137,7 @@ public struct Guardrails: Sendable {
             }
         }
         for (index, p) in compiled.enumerated() {
-            let range = NSRange(text.startIndex..<text.endIndex, in: text)
-            if p.regex.firstMatch(in: text, options: [], range: range) != nil {
+            if p.search(text) {
                 return GuardrailViolation(
                     kind: .blockedPattern, stage: stage, message: "matches blocked pattern #\(index + 1)"
                 )
@@ -167,9 +166,18 @@ public struct Guardrails: Sendable {
 final class CompiledPattern: @unchecked Sendable {
     let pattern: String
     let regex: NSRegularExpression
+    /// A fast matcher, when the pattern is simple enough for one.
+    let simple: SimplePattern?
 
     init(pattern: String, regex: NSRegularExpression) {
         self.pattern = pattern
         self.regex = regex
+        self.simple = SimplePattern(pattern)
+    }
+
+    /// Whether the pattern matches somewhere in `text`.
+    func search(_ text: String) -> Bool {
+        if let simple { return simple.matches(text) }
+        return regex.firstMatch(in: text, options: [], range: NSRange(text.startIndex..<text.endIndex, in: text)) != nil
     }
 }

@@ -305,9 +305,7 @@ struct SchemaEvaluator {
         return ok
     }
 
-    static func search(_ p: CompiledPattern, _ s: String) -> Bool {
-        p.regex.firstMatch(in: s, options: [], range: NSRange(s.startIndex..<s.endIndex, in: s)) != nil
-    }
+    static func search(_ p: CompiledPattern, _ s: String) -> Bool { p.search(s) }
 
     mutating func checkArray(_ node: SchemaNode, _ items: [JSONValue], track: Bool, annotations: inout Annotations) -> Bool {
         var ok = true

@@ -160,26 +160,38 @@ enum SchemaURI {
     }
 
     static func escapeToken(_ token: String) -> String {
-        token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var out: [UInt8] = []
+        out.reserveCapacity(token.utf8.count + 4)
+        for b in token.utf8 {
+            switch b {
+            case UInt8(ascii: "~"): out.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "0")])
+            case UInt8(ascii: "/"): out.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "1")])
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
 extension StringProtocol {
-    /// A Foundation-free replace of every occurrence of `target`.
+    /// A Foundation-free replace of every occurrence of `target` (compared by UTF-8 bytes).
     func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty else { return String(self) }
-        var result = ""
-        var rest = Substring(self)
-        let t = Array(target)
-        outer: while !rest.isEmpty {
-            if rest.count >= t.count, rest.prefix(t.count).elementsEqual(t) {
-                result += replacement
-                rest = rest.dropFirst(t.count)
-                continue outer
+        let t = Array(target.utf8)
+        let bytes = Array(self.utf8)
+        guard !t.isEmpty, bytes.count >= t.count else { return String(self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == t[0], i + t.count <= bytes.count, bytes[i..<(i + t.count)].elementsEqual(t) {
+                out.append(contentsOf: replacement.utf8)
+                i += t.count
+            } else {
+                out.append(bytes[i])
+                i += 1
             }
-            if let c = rest.first { result.append(c) }
-            rest = rest.dropFirst()
         }
-        return result
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,0 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import SwiftCompilerPlugin
+import SwiftSyntaxMacros
+
+@main
+struct HarnessMacrosPlugin: CompilerPlugin {
+    let providingMacros: [any Macro.Type] = [SchemaMacro.self]
+}
