@@ -189,3 +189,9 @@ import Testing
         #expect(model.callCount == 1)
     }
 }
+
+@Suite struct InMemoryStoreContractTests {
+    @Test func usageLedger() async throws { try await UsageLedgerContract.run { InMemoryUsageLedger() } }
+    @Test func virtualKeys() async throws { try await VirtualKeyStoreContract.run { InMemoryVirtualKeyStore() } }
+    @Test func jobs() async throws { try await JobStoreContract.run { InMemoryJobStore() } }
+}
