@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "HarnessConfig", targets: ["HarnessConfig"]),
         .library(name: "HarnessTesting", targets: ["HarnessTesting"]),
         .library(name: "HarnessMacros", targets: ["HarnessMacros"]),
+        .library(name: "HarnessSQLite", targets: ["HarnessSQLite"]),
+        .library(name: "HarnessPostgres", targets: ["HarnessPostgres"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
@@ -25,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "HarnessCore"),
@@ -50,10 +54,18 @@ let package = Package(
             ]
         ),
         .target(name: "HarnessMacros", dependencies: ["HarnessCore", "HarnessMacrosPlugin"]),
+        .target(
+            name: "HarnessSQLite",
+            dependencies: ["Harness", "HarnessCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "HarnessPostgres",
+            dependencies: ["Harness", "HarnessCore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .executableTarget(
             name: "harness",
             dependencies: [
-                "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting",
+                "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting", "HarnessSQLite", "HarnessPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +73,8 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "HarnessCore", "HarnessTesting"]),
         .testTarget(name: "HarnessConfigTests", dependencies: ["HarnessConfig", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessTestingTests", dependencies: ["HarnessTesting", "Harness", "HarnessCore"]),
+        .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
+        .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(
             name: "HarnessMacrosTests",
             dependencies: [

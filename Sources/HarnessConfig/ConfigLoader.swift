@@ -50,6 +50,7 @@ public enum ConfigLoader {
 
     /// Every key the file may hold.
     static let keys: [Key] = [
+        Key(path: "storage", kind: .string, nullable: false) { c, v in if case .string(let s) = v { c.storage = s } },
         Key(path: "cache.enabled", kind: .bool, nullable: false) { c, v in if case .bool(let b) = v { c.cache.enabled = b } },
         Key(path: "cache.capacity", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.cache.capacity = i } },
         Key(path: "cache.ttl", kind: .duration, nullable: true) { c, v in if case .duration(let d) = v { c.cache.ttl = d } },
@@ -76,7 +77,7 @@ public enum ConfigLoader {
     ]
 
     static let keysByPath: [String: Key] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
-    static let sections: Set<String> = Set(keys.map { String($0.path.split(separator: ".")[0]) })
+    static let sections: Set<String> = Set(keys.filter { $0.path.contains(".") }.map { String($0.path.split(separator: ".")[0]) })
 
     /// The environment variable that overrides `path`.
     public static func environmentName(for path: String) -> String {
@@ -126,6 +127,7 @@ public enum ConfigLoader {
             walk(root, prefix: "", source: source, config: &config, diagnostics: &diagnostics)
         }
         applyEnvironment(environment, config: &config, diagnostics: &diagnostics)
+        if let url = environment["HARNESS_DATABASE_URL"], !url.isEmpty { config.storage = url }
         validate(config, source: source, diagnostics: &diagnostics)
         if !diagnostics.isEmpty { throw ConfigError(diagnostics) }
         return config
@@ -262,6 +264,9 @@ public enum ConfigLoader {
     }
 
     static func validate(_ config: HarnessConfiguration, source: String, diagnostics: inout [ConfigDiagnostic]) {
+        if !(config.storage.hasPrefix("sqlite:") || config.storage.hasPrefix("postgres://") || config.storage.hasPrefix("postgresql://")) {
+            diagnostics.append(ConfigDiagnostic(source: source, key: "storage", message: "must be sqlite:PATH or a postgres:// URL"))
+        }
         if config.cache.capacity < 1 {
             diagnostics.append(ConfigDiagnostic(source: source, key: "cache.capacity", message: "must be at least 1"))
         }

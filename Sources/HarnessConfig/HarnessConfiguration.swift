@@ -12,6 +12,7 @@ public import Harness
 /// The settings of `harness.yaml`, as plain values with their defaults.
 ///
 /// ```yaml
+/// storage: sqlite:.harness/harness.sqlite   # or postgres://user@host:5432/db
 /// cache:
 ///   enabled: true
 ///   capacity: 1000
@@ -72,6 +73,9 @@ public struct HarnessConfiguration: Sendable, Hashable {
         public init() {}
     }
 
+    /// Where stores live: `sqlite:PATH` (the default, `sqlite:.harness/harness.sqlite`) or a
+    /// `postgres://` URL. `HARNESS_DATABASE_URL` overrides it.
+    public var storage = "sqlite:.harness/harness.sqlite"
     public var cache = CacheSettings()
     public var rateLimit = RateLimitSettings()
     public var policy = RunPolicy()

@@ -47,30 +47,33 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let factory = HarnessFactory(configuration: settings)
-        let store = InMemoryConversationStore()
-        let orchestrator = factory.makeOrchestrator(conversationStore: store)
-        let model = DemoScript.model(eventDelay: .milliseconds(eventDelayMs))
-        let agent = try factory.makeAgent(
-            name: "demo", instructions: "You are a concise travel assistant. Use tools for facts.",
-            model: model, modelID: "scripted-demo", tools: [DemoTools.weather, DemoTools.convert]
-        )
-        let options = RunOptions(conversationID: "demo", tenant: "demo")
-        var total = Usage.zero
-        for question in DemoScript.questions {
-            print("\n\u{1B}[1muser:\u{1B}[0m \(question)")
-            let result: RunResult
-            if noStream {
-                result = try await orchestrator.run(agent, input: question, options: options)
-                for record in result.toolCalls { printToolResult(record) }
-                print("\u{1B}[1massistant:\u{1B}[0m \(result.finalText)")
-            } else {
-                result = try await streamTurn(orchestrator, agent, question, options)
+        let conversationID = "demo-" + String(Int(Date().timeIntervalSince1970))
+        try await Stores.withConversationStore(settings.storage) { store in
+            let orchestrator = factory.makeOrchestrator(conversationStore: store)
+            let model = DemoScript.model(eventDelay: .milliseconds(eventDelayMs))
+            let agent = try factory.makeAgent(
+                name: "demo", instructions: "You are a concise travel assistant. Use tools for facts.",
+                model: model, modelID: "scripted-demo", tools: [DemoTools.weather, DemoTools.convert]
+            )
+            let options = RunOptions(conversationID: conversationID, tenant: "demo")
+            var total = Usage.zero
+            for question in DemoScript.questions {
+                print("\n\u{1B}[1muser:\u{1B}[0m \(question)")
+                let result: RunResult
+                if noStream {
+                    result = try await orchestrator.run(agent, input: question, options: options)
+                    for record in result.toolCalls { printToolResult(record) }
+                    print("\u{1B}[1massistant:\u{1B}[0m \(result.finalText)")
+                } else {
+                    result = try await streamTurn(orchestrator, agent, question, options)
+                }
+                total += result.usage
+                printSummary(result)
             }
-            total += result.usage
-            printSummary(result)
+            let stored = try await store.load(conversationID: conversationID, tenant: "demo", last: nil)
+            print("\nconversation \(conversationID): \(stored.count) turns stored in \(settings.storage); total tokens \(total.inputTokens) in / \(total.outputTokens) out")
+            print("see it again with: harness conversations show \(conversationID) --tenant demo")
         }
-        let stored = try await store.load(conversationID: "demo", tenant: "demo", last: nil)
-        print("\nconversation: \(stored.count) turns stored; total tokens \(total.inputTokens) in / \(total.outputTokens) out")
     }
 
     func streamTurn(_ orchestrator: Orchestrator, _ agent: Agent, _ question: String, _ options: RunOptions) async throws -> RunResult {

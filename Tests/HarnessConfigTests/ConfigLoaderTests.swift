@@ -63,7 +63,7 @@ import Testing
         #expect(c.guardrails.allowedTools == ["get_weather"])
         #expect(c.tracing.enabled && c.tracing.sampleRate == 0.25)
         // Everything listed is a key the loader knows, and vice versa.
-        #expect(ConfigLoader.knownKeys.count == 23)
+        #expect(ConfigLoader.knownKeys.count == 24)
     }
 
     @Test func badValueNamesKeyAndLine() throws {
@@ -190,5 +190,16 @@ import Testing
         #expect(ConfigLoader.parseDuration("2") == .seconds(2))
         #expect(ConfigLoader.parseDuration("soon") == nil)
         #expect(ConfigLoader.parseDuration("-1s") == nil)
+    }
+}
+
+@Suite struct StorageConfigTests {
+    @Test func storageDefaultsToSQLiteAndTheEnvironmentSwitchesIt() throws {
+        #expect(try ConfigLoader.load(yaml: "").storage == "sqlite:.harness/harness.sqlite")
+        #expect(try ConfigLoader.load(yaml: "storage: postgres://u@127.0.0.1:5432/h\n").storage == "postgres://u@127.0.0.1:5432/h")
+        let env = ["HARNESS_DATABASE_URL": "postgres://db/x"]
+        #expect(try ConfigLoader.load(yaml: "storage: sqlite:a.db\n", environment: env).storage == "postgres://db/x")
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(yaml: "storage: mysql://x\n") }
+        #expect(error.diagnostics.first?.key == "storage")
     }
 }
