@@ -39,6 +39,10 @@ public struct ImageContent: Sendable, Hashable, Codable {
 }
 
 /// One part of a message's content.
+///
+/// Encoded as a tagged object: `{"type": "text", "text": "…"}`, `{"type": "image", "image": {…}}`,
+/// `{"type": "tool_call", "tool_call": {…}}`, `{"type": "tool_result", "tool_result": {…}}` —
+/// the form stored turns and exports use.
 public enum ContentPart: Sendable, Hashable, Codable {
     /// Text.
     case text(String)
@@ -48,6 +52,42 @@ public enum ContentPart: Sendable, Hashable, Codable {
     case toolCall(ToolCall)
     /// The result of a tool call (tool messages).
     case toolResult(ToolResult)
+
+    enum CodingKeys: String, CodingKey {
+        case type, text, image
+        case toolCall = "tool_call"
+        case toolResult = "tool_result"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .type) {
+        case "text": self = .text(try c.decode(String.self, forKey: .text))
+        case "image": self = .image(try c.decode(ImageContent.self, forKey: .image))
+        case "tool_call": self = .toolCall(try c.decode(ToolCall.self, forKey: .toolCall))
+        case "tool_result": self = .toolResult(try c.decode(ToolResult.self, forKey: .toolResult))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown content part type '\(other)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .text(let t):
+            try c.encode("text", forKey: .type)
+            try c.encode(t, forKey: .text)
+        case .image(let i):
+            try c.encode("image", forKey: .type)
+            try c.encode(i, forKey: .image)
+        case .toolCall(let call):
+            try c.encode("tool_call", forKey: .type)
+            try c.encode(call, forKey: .toolCall)
+        case .toolResult(let r):
+            try c.encode("tool_result", forKey: .type)
+            try c.encode(r, forKey: .toolResult)
+        }
+    }
 }
 
 /// A message of a conversation: a role and its content parts.

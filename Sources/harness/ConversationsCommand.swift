@@ -68,7 +68,7 @@ struct ConversationsCommand: AsyncParsableCommand {
         func run() async throws {
             try await Stores.withConversationStore(try store.location()) { conversations in
                 let turns = try await conversations.load(conversationID: id, tenant: store.tenant, last: last)
-                guard !turns.isEmpty else { throw ValidationError("no conversation '\(id)' for tenant '\(store.tenant)'") }
+                guard !turns.isEmpty else { throw CLIError("no conversation '\(id)' for tenant '\(store.tenant)'") }
                 for t in turns {
                     var line = "#\(t.sequence) \(t.message.role.rawValue):"
                     if !t.message.text.isEmpty { line += " \(t.message.text)" }
@@ -90,7 +90,7 @@ struct ConversationsCommand: AsyncParsableCommand {
         func run() async throws {
             try await Stores.withConversationStore(try store.location()) { conversations in
                 let turns = try await conversations.load(conversationID: id, tenant: store.tenant, last: nil)
-                guard !turns.isEmpty else { throw ValidationError("no conversation '\(id)' for tenant '\(store.tenant)'") }
+                guard !turns.isEmpty else { throw CLIError("no conversation '\(id)' for tenant '\(store.tenant)'") }
                 let data = try ConversationExport(id: id, tenant: store.tenant, turns: turns).json()
                 if let output {
                     try data.write(to: URL(fileURLWithPath: output), options: .atomic)
@@ -111,7 +111,7 @@ struct ConversationsCommand: AsyncParsableCommand {
         func run() async throws {
             try await Stores.withConversationStore(try store.location()) { conversations in
                 let existed = try await conversations.delete(conversationID: id, tenant: store.tenant)
-                guard existed else { throw ValidationError("no conversation '\(id)' for tenant '\(store.tenant)'") }
+                guard existed else { throw CLIError("no conversation '\(id)' for tenant '\(store.tenant)'") }
                 print("deleted \(id)")
             }
         }
@@ -166,5 +166,14 @@ struct DevCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// A failure at run time (not a usage mistake): printed without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

@@ -392,3 +392,19 @@ struct EventReplayModel: LanguageModel {
         #expect(JSONValue.integer(1) != .number(1.5))
     }
 }
+
+@Suite struct ContentPartCodingTests {
+    @Test func contentPartsEncodeAsTaggedObjectsAndRoundTrip() throws {
+        let message = Message(role: .assistant, content: [
+            .text("hi"), .toolCall(ToolCall(id: "c", name: "f", arguments: ["a": 1])),
+            .toolResult(ToolResult(toolCallID: "c", name: "f", content: "ok")), .image(ImageContent(url: "https://x/y.png")),
+        ])
+        let data = try JSONEncoder().encode(message)
+        let json = try JSONValue(parsingBytes: data)
+        #expect(json["content"]?[0] == ["type": "text", "text": "hi"])
+        #expect(json["content"]?[1]?["type"] == "tool_call")
+        #expect(json["content"]?[1]?["tool_call"]?["name"] == "f")
+        #expect(try JSONDecoder().decode(Message.self, from: data) == message)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ContentPart.self, from: Data(#"{"type":"video"}"#.utf8)) }
+    }
+}
