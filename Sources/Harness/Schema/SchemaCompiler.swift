@@ -316,26 +316,32 @@ struct SchemaCompiler {
         try compile(Location(doc: location.doc, pointer: location.pointer + keys))
     }
 
+    /// `o[key]` as a non-negative integer count, if present.
+    static func count(_ o: [String: JSONValue], _ key: String, _ path: String) throws -> Int? {
+        guard let v = o[key] else { return nil }
+        guard let d = v.doubleValue, d >= 0, d.rounded() == d, d < 1e15 else {
+            throw SchemaError(schemaPath: path + "/" + key, message: "must be a non-negative integer")
+        }
+        return Int(d)
+    }
+
+    /// `text` compiled as a regular expression (and as a fast simple pattern when it is one).
+    static func pattern(_ text: String, _ key: String, _ path: String) throws -> CompiledPattern {
+        do {
+            return CompiledPattern(pattern: text, regex: try NSRegularExpression(pattern: text))
+        } catch {
+            throw SchemaError(schemaPath: path + "/" + key, message: "'\(text)' is not a valid regular expression")
+        }
+    }
+
     mutating func fill(_ node: SchemaNode, from o: [String: JSONValue], at location: Location, info: Info, path: String) throws {
         func number(_ key: String) throws -> Double? {
             guard let v = o[key] else { return nil }
             guard let d = v.doubleValue else { throw SchemaError(schemaPath: path + "/" + key, message: "must be a number") }
             return d
         }
-        func count(_ key: String) throws -> Int? {
-            guard let v = o[key] else { return nil }
-            guard let d = v.doubleValue, d >= 0, d.rounded() == d, d < 1e15 else {
-                throw SchemaError(schemaPath: path + "/" + key, message: "must be a non-negative integer")
-            }
-            return Int(d)
-        }
-        func pattern(_ text: String, _ key: String) throws -> CompiledPattern {
-            do {
-                return CompiledPattern(pattern: text, regex: try NSRegularExpression(pattern: text))
-            } catch {
-                throw SchemaError(schemaPath: path + "/" + key, message: "'\(text)' is not a valid regular expression")
-            }
-        }
+        func count(_ key: String) throws -> Int? { try Self.count(o, key, path) }
+        func pattern(_ text: String, _ key: String) throws -> CompiledPattern { try Self.pattern(text, key, path) }
 
         if let ref = o["$ref"]?.stringValue {
             node.ref = try compile(try resolve(ref, from: info.base, at: path + "/$ref"))
@@ -391,20 +397,8 @@ struct SchemaCompiler {
 
     /// The applicator keywords (subschemas), which every vocabulary set keeps.
     mutating func fillApplicators(_ node: SchemaNode, from o: [String: JSONValue], at location: Location, info: Info, path: String) throws {
-        func count(_ key: String) throws -> Int? {
-            guard let v = o[key] else { return nil }
-            guard let d = v.doubleValue, d >= 0, d.rounded() == d, d < 1e15 else {
-                throw SchemaError(schemaPath: path + "/" + key, message: "must be a non-negative integer")
-            }
-            return Int(d)
-        }
-        func pattern(_ text: String, _ key: String) throws -> CompiledPattern {
-            do {
-                return CompiledPattern(pattern: text, regex: try NSRegularExpression(pattern: text))
-            } catch {
-                throw SchemaError(schemaPath: path + "/" + key, message: "'\(text)' is not a valid regular expression")
-            }
-        }
+        func count(_ key: String) throws -> Int? { try Self.count(o, key, path) }
+        func pattern(_ text: String, _ key: String) throws -> CompiledPattern { try Self.pattern(text, key, path) }
         // Arrays.
         if info.draft == .draft2020_12 {
             if let prefix = o["prefixItems"]?.arrayValue {
