@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HarnessConfig", targets: ["HarnessConfig"]),
         .library(name: "HarnessTesting", targets: ["HarnessTesting"]),
         .library(name: "HarnessMacros", targets: ["HarnessMacros"]),
+        .library(name: "HarnessProviders", targets: ["HarnessProviders"]),
         .library(name: "HarnessSQLite", targets: ["HarnessSQLite"]),
         .library(name: "HarnessPostgres", targets: ["HarnessPostgres"]),
         .executable(name: "harness", targets: ["harness"]),
@@ -54,6 +55,8 @@ let package = Package(
             ]
         ),
         .target(name: "HarnessMacros", dependencies: ["HarnessCore", "HarnessMacrosPlugin"]),
+        // Model providers over HTTP (AsyncHTTPClient joins with the adapters); the SSE decoder first.
+        .target(name: "HarnessProviders", dependencies: ["Harness", "HarnessCore"]),
         .target(
             name: "HarnessSQLite",
             dependencies: ["Harness", "HarnessCore", .product(name: "GRDB", package: "GRDB.swift")]
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "HarnessCore", "HarnessTesting"]),
         .testTarget(name: "HarnessConfigTests", dependencies: ["HarnessConfig", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessTestingTests", dependencies: ["HarnessTesting", "Harness", "HarnessCore"]),
+        .testTarget(name: "HarnessProvidersTests", dependencies: ["HarnessProviders", "HarnessCore"]),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(

@@ -1,0 +1,159 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// One event of a `text/event-stream`.
+public struct ServerSentEvent: Sendable, Hashable {
+    /// The `event:` field, or `message`.
+    public var type: String
+    /// The `data:` lines joined by LF.
+    public var data: String
+    /// The last event id in force when the event was dispatched.
+    public var lastEventID: String
+
+    public init(type: String = "message", data: String, lastEventID: String = "") {
+        self.type = type
+        self.data = data
+        self.lastEventID = lastEventID
+    }
+}
+
+/// An incremental decoder of `text/event-stream` bytes that follows the WHATWG rules
+/// (HTML §9.2.5–9.2.6) exactly: CRLF, LF or CR line endings (a CRLF split across reads is one
+/// ending), one leading BOM removed, invalid UTF-8 replaced, one space after the colon
+/// stripped, `id` with NUL ignored, `retry` digits only, an event dispatched on an empty line.
+///
+/// Lines are split on bytes (CR and LF never occur inside a multi-byte UTF-8 sequence), so a
+/// character split across reads is decoded whole.
+///
+/// ```swift
+/// var decoder = SSEDecoder()
+/// for try await chunk in body { for event in decoder.feed(chunk) { … } }
+/// for event in decoder.finish() { … }
+/// ```
+public struct SSEDecoder: Sendable {
+    /// What happens to an event still pending when the stream ends.
+    public enum EndOfStream: Sendable, Hashable {
+        /// The standard's rule: discard it.
+        case discard
+        /// Dispatch it (the last line too), as several LLM SDKs do for streams whose final
+        /// event has no blank line after it.
+        case dispatch
+    }
+
+    public let endOfStream: EndOfStream
+    /// The reconnection time set by the last valid `retry` field, in milliseconds.
+    public private(set) var reconnectionTime: Int?
+    /// The last event id string.
+    public private(set) var lastEventID = ""
+
+    private var line: [UInt8] = []
+    private var afterCR = false
+    private var bomChecked = false
+    private var data: [UInt8] = []
+    private var hasData = false
+    private var eventType = ""
+    private var idBuffer = ""
+
+    public init(endOfStream: EndOfStream = .discard) {
+        self.endOfStream = endOfStream
+    }
+
+    /// Takes the next bytes of the stream; returns the events they complete.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
+        var events: [ServerSentEvent] = []
+        for byte in bytes {
+            if afterCR {
+                afterCR = false
+                if byte == 0x0A { continue }  // the LF of a CRLF
+            }
+            switch byte {
+            case 0x0A:
+                endLine(into: &events)
+            case 0x0D:
+                endLine(into: &events)
+                afterCR = true
+            default:
+                line.append(byte)
+                if !bomChecked, line.count >= 3 { checkBOM() }
+            }
+        }
+        return events
+    }
+
+    /// Ends the stream; returns what the end-of-stream rule dispatches.
+    public mutating func finish() -> [ServerSentEvent] {
+        var events: [ServerSentEvent] = []
+        if endOfStream == .dispatch {
+            if !line.isEmpty { endLine(into: &events) }
+            dispatch(into: &events)
+        }
+        line.removeAll()
+        data.removeAll()
+        hasData = false
+        eventType = ""
+        return events
+    }
+
+    private mutating func checkBOM() {
+        bomChecked = true
+        if line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF { line.removeFirst(3) }
+    }
+
+    private mutating func endLine(into events: inout [ServerSentEvent]) {
+        if !bomChecked { checkBOM() }
+        defer { line.removeAll(keepingCapacity: true) }
+        if line.isEmpty {
+            dispatch(into: &events)
+            return
+        }
+        if line[0] == UInt8(ascii: ":") { return }  // comment
+        let name: [UInt8]
+        var value: ArraySlice<UInt8>
+        if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            name = Array(line[..<colon])
+            value = line[(colon + 1)...]
+            if value.first == 0x20 { value = value.dropFirst() }
+        } else {
+            name = line
+            value = []
+        }
+        switch String(decoding: name, as: UTF8.self) {
+        case "event":
+            eventType = String(decoding: value, as: UTF8.self)
+        case "data":
+            data.append(contentsOf: value)
+            data.append(0x0A)
+            hasData = true
+        case "id":
+            if !value.contains(0) { idBuffer = String(decoding: value, as: UTF8.self) }
+        case "retry":
+            if !value.isEmpty, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let ms = Int(String(decoding: value, as: UTF8.self)) {
+                reconnectionTime = ms
+            }
+        default:
+            break
+        }
+    }
+
+    private mutating func dispatch(into events: inout [ServerSentEvent]) {
+        lastEventID = idBuffer
+        defer {
+            data.removeAll(keepingCapacity: true)
+            hasData = false
+            eventType = ""
+        }
+        guard hasData, !data.isEmpty else { return }
+        if data.last == 0x0A { data.removeLast() }
+        events.append(ServerSentEvent(
+            type: eventType.isEmpty ? "message" : eventType,
+            data: String(decoding: data, as: UTF8.self),
+            lastEventID: lastEventID
+        ))
+    }
+}
