@@ -56,7 +56,10 @@ let package = Package(
         ),
         .target(name: "HarnessMacros", dependencies: ["HarnessCore", "HarnessMacrosPlugin"]),
         // Model providers over HTTP (AsyncHTTPClient joins with the adapters); the SSE decoder first.
-        .target(name: "HarnessProviders", dependencies: ["Harness", "HarnessCore"]),
+        .target(
+            name: "HarnessProviders",
+            dependencies: ["Harness", "HarnessCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "HarnessSQLite",
             dependencies: ["Harness", "HarnessCore", .product(name: "GRDB", package: "GRDB.swift")]
