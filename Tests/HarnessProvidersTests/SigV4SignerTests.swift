@@ -104,3 +104,59 @@ import Testing
         #expect(!"\(credentials)".contains("SECRET"))
     }
 }
+
+/// The signer agrees byte for byte with botocore's `SigV4Auth` (installed on these machines)
+/// on real Bedrock request shapes.
+@Suite struct SigV4BotocoreTests {
+    struct Shape {
+        var path: String
+        var body: String
+        var token: String?
+    }
+
+    @Test func agreesWithBotocoreOnBedrockRequests() throws {
+        let shapes = [
+            Shape(path: "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse",
+                  body: #"{"messages":[{"role":"user","content":[{"text":"Hello ✓"}]}],"inferenceConfig":{"maxTokens":256}}"#),
+            Shape(path: "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream",
+                  body: #"{"messages":[],"toolConfig":{"tools":[{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object"}}}}]}}"#,
+                  token: "FQoGZXIvYXdzEXAMPLE//token+with/slashes=="),
+            Shape(path: "/model/amazon.titan-embed-text-v2%3A0/invoke", body: #"{"inputText":"embed me"}"#),
+            Shape(path: "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-2-1b-instruct-v1%3A0/converse", body: "{}"),
+        ]
+        let host = "bedrock-runtime.us-east-1.amazonaws.com"
+        let input: [[String: Any]] = shapes.map { s in
+            ["method": "POST", "url": "https://\(host)\(s.path)", "body": s.body, "region": "us-east-1", "service": "bedrock",
+             "headers": [["Content-Type", "application/json"], ["Accept", "application/json"]], "token": s.token as Any]
+        }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/botocore_sigv4.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path]
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: input))
+        try stdin.fileHandleForWriting.close()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 with botocore must be available (it is installed on these machines)")
+        let expected = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: String]])
+        #expect(expected.count == shapes.count)
+        for (shape, botocore) in zip(shapes, expected) {
+            let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: shape.token)
+            let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "bedrock")
+            var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json"), ("Host", host), ("X-Amz-Date", "20150830T123600Z")]
+            if let token = shape.token { headers.append(("X-Amz-Security-Token", token)) }
+            let request = SigV4Signer.Request(method: "POST", path: shape.path, headers: headers, body: Array(shape.body.utf8))
+            let (canonical, _) = signer.canonicalRequest(request)
+            #expect(canonical == botocore["canonical"], "canonical request for \(shape.path)")
+            let sts = signer.stringToSign(canonicalRequest: canonical, amzDate: "20150830T123600Z")
+            #expect(sts == botocore["string_to_sign"])
+            let authorization = signer.authorization(for: request, amzDate: "20150830T123600Z")
+            #expect(authorization.hasSuffix("Signature=" + (botocore["signature"] ?? "?")), "signature for \(shape.path)")
+        }
+    }
+}
