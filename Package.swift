@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HarnessTesting", targets: ["HarnessTesting"]),
         .library(name: "HarnessMacros", targets: ["HarnessMacros"]),
         .library(name: "HarnessProviders", targets: ["HarnessProviders"]),
+        .library(name: "HarnessProvidersTesting", targets: ["HarnessProvidersTesting"]),
         .library(name: "HarnessSQLite", targets: ["HarnessSQLite"]),
         .library(name: "HarnessPostgres", targets: ["HarnessPostgres"]),
         .executable(name: "harness", targets: ["harness"]),
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(name: "HarnessCore"),
@@ -55,10 +58,26 @@ let package = Package(
             ]
         ),
         .target(name: "HarnessMacros", dependencies: ["HarnessCore", "HarnessMacrosPlugin"]),
-        // Model providers over HTTP (AsyncHTTPClient joins with the adapters); the SSE decoder first.
+        // Model providers over HTTP: the only core-adjacent module that builds AsyncHTTPClient.
         .target(
             name: "HarnessProviders",
-            dependencies: ["Harness", "HarnessCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "Harness", "HarnessCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A scriptable HTTP server speaking recorded provider wire formats, for tests and benchmarks.
+        .target(
+            name: "HarnessProvidersTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "HarnessSQLite",
@@ -81,7 +100,10 @@ let package = Package(
         .testTarget(name: "HarnessTestingTests", dependencies: ["HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(
             name: "HarnessProvidersTests",
-            dependencies: ["HarnessProviders", "HarnessCore"],
+            dependencies: [
+                "HarnessProviders", "HarnessProvidersTesting", "HarnessCore", "Harness",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             exclude: ["Fixtures"]  // read at test time by path (the botocore cross-check script)
         ),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),

@@ -1,0 +1,235 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import HarnessCore
+
+/// The OpenAI Chat Completions wire format (`/v1/chat/completions`), shared by every
+/// OpenAI-compatible server.
+public enum OpenAIChatWire {
+    /// Which field carries the output token limit. OpenAI's reasoning models accept only
+    /// `max_completion_tokens`; many compatible servers know only `max_tokens`.
+    public enum MaxTokensField: String, Sendable, Hashable {
+        case maxCompletionTokens = "max_completion_tokens"
+        case maxTokens = "max_tokens"
+    }
+
+    /// The request body for `request`.
+    public static func body(for request: ModelRequest, stream: Bool, maxTokensField: MaxTokensField = .maxCompletionTokens) -> JSONValue {
+        var body: [String: JSONValue] = ["model": .string(request.model)]
+        var messages: [JSONValue] = []
+        if let system = request.system, !system.isEmpty {
+            messages.append(["role": "system", "content": .string(system)])
+        }
+        for message in request.messages { messages.append(contentsOf: encode(message)) }
+        body["messages"] = .array(messages)
+        if !request.tools.isEmpty {
+            body["tools"] = .array(request.tools.map { tool in
+                [
+                    "type": "function",
+                    "function": ["name": .string(tool.name), "description": .string(tool.description), "parameters": tool.inputSchema],
+                ]
+            })
+            switch request.toolChoice {
+            case .auto: body["tool_choice"] = "auto"
+            case .none: body["tool_choice"] = "none"
+            case .required: body["tool_choice"] = "required"
+            case .tool(let name): body["tool_choice"] = ["type": "function", "function": ["name": .string(name)]]
+            }
+        }
+        switch request.responseFormat {
+        case .text: break
+        case .jsonObject: body["response_format"] = ["type": "json_object"]
+        case .jsonSchema(let name, let schema, let strict):
+            body["response_format"] = ["type": "json_schema", "json_schema": ["name": .string(name), "schema": schema, "strict": .bool(strict)]]
+        }
+        let options = request.options
+        if let t = options.temperature { body["temperature"] = .number(t) }
+        if let p = options.topP { body["top_p"] = .number(p) }
+        if let m = options.maxOutputTokens { body[maxTokensField.rawValue] = .integer(m) }
+        if let s = options.seed { body["seed"] = .integer(s) }
+        if !options.stopSequences.isEmpty { body["stop"] = .array(options.stopSequences.map { .string($0) }) }
+        if stream {
+            body["stream"] = true
+            body["stream_options"] = ["include_usage": true]
+        }
+        return .object(body)
+    }
+
+    static func encode(_ message: Message) -> [JSONValue] {
+        switch message.role {
+        case .tool:
+            return message.toolResults.map { result in
+                ["role": "tool", "tool_call_id": .string(result.toolCallID), "content": .string(result.content)]
+            }
+        case .assistant:
+            var out: [String: JSONValue] = ["role": "assistant"]
+            let text = message.text
+            out["content"] = text.isEmpty ? .null : .string(text)
+            let calls = message.toolCalls
+            if !calls.isEmpty {
+                out["tool_calls"] = .array(calls.map { call in
+                    ["id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": .string(call.rawArguments)]]
+                })
+            }
+            if let name = message.name { out["name"] = .string(name) }
+            return [.object(out)]
+        case .system, .user:
+            var out: [String: JSONValue] = ["role": .string(message.role.rawValue)]
+            let hasImage = message.content.contains { if case .image = $0 { true } else { false } }
+            if hasImage {
+                out["content"] = .array(message.content.compactMap { part in
+                    switch part {
+                    case .text(let t): return ["type": "text", "text": .string(t)]
+                    case .image(let image):
+                        guard let url = WireJSON.dataURL(image) else { return nil }
+                        return ["type": "image_url", "image_url": ["url": .string(url)]]
+                    case .toolCall, .toolResult: return nil
+                    }
+                })
+            } else {
+                out["content"] = .string(message.text)
+            }
+            if let name = message.name { out["name"] = .string(name) }
+            return [.object(out)]
+        }
+    }
+
+    /// The usage block of a response or final chunk.
+    public static func usage(_ json: JSONValue) -> Usage {
+        Usage(
+            inputTokens: json["prompt_tokens"]?.intValue ?? 0,
+            outputTokens: json["completion_tokens"]?.intValue ?? 0,
+            cacheReadTokens: json["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0,
+            cacheWriteTokens: 0,
+            reasoningTokens: json["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0
+        )
+    }
+
+    /// A `finish_reason`.
+    public static func finishReason(_ text: String?) -> FinishReason {
+        switch text {
+        case "stop", nil: .stop
+        case "length": .length
+        case "tool_calls", "function_call": .toolCalls
+        case "content_filter": .contentFilter
+        case let other?: .other(other)
+        }
+    }
+
+    /// A non-streamed response.
+    public static func response(_ json: JSONValue, provider: String, requestID: String?) throws -> ModelResponse {
+        if json["error"] != nil, json["choices"] == nil {
+            throw ProviderError.inStream(json, provider: provider, requestID: requestID)
+        }
+        guard let choice = json["choices"]?[0], let message = choice["message"] else {
+            throw WireJSON.missing("choices[0].message", provider: provider, requestID: requestID)
+        }
+        var text = message["content"]?.stringValue ?? ""
+        var reason = finishReason(choice["finish_reason"]?.stringValue)
+        if let refusal = message["refusal"]?.stringValue, !refusal.isEmpty {
+            text += refusal
+            reason = .other("refusal")
+        }
+        var calls: [ToolCall] = []
+        for (i, call) in (message["tool_calls"]?.arrayValue ?? []).enumerated() {
+            let function = call["function"]
+            let raw = function?["arguments"]?.stringValue ?? ""
+            calls.append(ToolCall(
+                id: call["id"]?.stringValue ?? "call_\(i)",
+                name: function?["name"]?.stringValue ?? "",
+                rawArguments: raw.allSatisfy(\.isWhitespace) ? "{}" : raw
+            ))
+        }
+        return ModelResponse(
+            message: .assistant(text, toolCalls: calls),
+            finishReason: reason,
+            usage: json["usage"].map(usage) ?? .zero,
+            model: json["model"]?.stringValue,
+            requestID: requestID ?? json["id"]?.stringValue
+        )
+    }
+}
+
+/// Maps a Chat Completions SSE stream to ModelStreamEvents.
+///
+/// Only choice 0 is followed (a request with `n` > 1 is not something an agent makes).
+/// Tool calls are grouped by `tool_calls[].index` and complete when the choice's
+/// `finish_reason` arrives; usage (the chunk with no choices that `include_usage` adds) is
+/// delivered before `finish`, which comes at `data: [DONE]`. A body that ends before
+/// `[DONE]` is an error.
+public struct OpenAIChatStreamMapper: WireEventMapper {
+    private var sse = SSEDecoder()
+    private var calls = ToolCallAssembler()
+    private var finishReason: FinishReason?
+    private var refused = false
+    private var usage: Usage?
+    private var done = false
+    private let provider: String
+    private var requestID: String?
+
+    public init(provider: String, requestID: String?) {
+        self.provider = provider
+        self.requestID = requestID
+    }
+
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, into events: inout [ModelStreamEvent]) throws {
+        for event in sse.feed(bytes) { try handle(event, into: &events) }
+    }
+
+    public mutating func finish(into events: inout [ModelStreamEvent]) throws {
+        for event in sse.finish() { try handle(event, into: &events) }
+        guard done else { throw WireJSON.truncated("data: [DONE]", provider: provider, requestID: requestID) }
+    }
+
+    private mutating func handle(_ event: ServerSentEvent, into events: inout [ModelStreamEvent]) throws {
+        guard !done else { return }
+        if event.data == "[DONE]" {
+            guard let finishReason else {
+                throw WireJSON.truncated("a chunk with finish_reason", provider: provider, requestID: requestID)
+            }
+            calls.completeAll(into: &events)
+            if let usage { events.append(.usage(usage)) }
+            events.append(.finish(refused ? .other("refusal") : finishReason, requestID: requestID))
+            done = true
+            return
+        }
+        if event.data.isEmpty { return }
+        let chunk = try WireJSON.parse(event.data, provider: provider, requestID: requestID, what: "a stream chunk")
+        if chunk["error"] != nil {
+            throw ProviderError.inStream(chunk, provider: provider, requestID: requestID)
+        }
+        if requestID == nil { requestID = chunk["id"]?.stringValue }
+        if let u = chunk["usage"], u.objectValue != nil { usage = OpenAIChatWire.usage(u) }
+        guard let choices = chunk["choices"]?.arrayValue else { return }
+        for choice in choices where (choice["index"]?.intValue ?? 0) == 0 {
+            if let delta = choice["delta"] {
+                if let text = delta["content"]?.stringValue, !text.isEmpty { events.append(.textDelta(text)) }
+                if let refusal = delta["refusal"]?.stringValue, !refusal.isEmpty {
+                    refused = true
+                    events.append(.textDelta(refusal))
+                }
+                for fragment in delta["tool_calls"]?.arrayValue ?? [] {
+                    let index = fragment["index"]?.intValue ?? 0
+                    let function = fragment["function"]
+                    calls.add(
+                        key: String(index),
+                        id: fragment["id"]?.stringValue,
+                        name: function?["name"]?.stringValue,
+                        arguments: function?["arguments"]?.stringValue ?? "",
+                        into: &events
+                    )
+                }
+            }
+            if let reason = choice["finish_reason"]?.stringValue {
+                finishReason = OpenAIChatWire.finishReason(reason)
+                calls.completeAll(into: &events)
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AsyncHTTPClient
+import Foundation
+public import NIOCore
+public import NIOHTTP1
+import Synchronization
+
+/// One HTTP request to a provider.
+public struct ProviderHTTPRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: String
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// Values that must never appear in an error built from this request's response
+    /// (the key it carries): they are scrubbed from provider messages.
+    public var secrets: [String]
+
+    public init(method: HTTPMethod = .POST, url: String, headers: HTTPHeaders = [:], body: [UInt8] = [], secrets: [String] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.secrets = secrets
+    }
+}
+
+/// The head of a provider's response.
+public struct ProviderHTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    /// The provider's request id (`x-request-id`, `request-id`, `x-amzn-requestid`…).
+    public var requestID: String?
+    /// What the headers said about rate limits.
+    public var rateLimits: RateLimitState
+}
+
+/// The HTTP client provider adapters share: pooled connections (one pool per proxy
+/// route), the proxy from the environment, deadlines watched while a response streams, and
+/// cancellation that closes the connection.
+///
+/// ``shared`` lives for the whole process and needs no shutdown; a client made with
+/// ``init(proxy:)`` must be shut down with ``shutdown()`` before it is released.
+public final class ProviderHTTPClient: Sendable {
+    /// The process-wide client, with the proxy the environment names.
+    public static let shared = ProviderHTTPClient(proxy: ProxySettings(environment: ProcessInfo.processInfo.environment))
+
+    /// The largest error or non-streamed body read, in bytes.
+    public static let maxBodyBytes = 64 << 20
+
+    private struct RouteKey: Hashable {
+        var proxy: ProxySettings.Endpoint?
+        var connectMilliseconds: Int64
+    }
+
+    private let proxy: ProxySettings
+    private let clients = Mutex<[RouteKey: HTTPClient]>([:])
+
+    /// A client that sends requests through `proxy`.
+    public init(proxy: ProxySettings = .none) {
+        self.proxy = proxy
+    }
+
+    /// Shuts down every connection pool. Not needed for ``shared``.
+    public func shutdown() async throws {
+        let all = clients.withLock { clients in
+            defer { clients.removeAll() }
+            return Array(clients.values)
+        }
+        for client in all { try await client.shutdown() }
+    }
+
+    private func client(for url: String, connect: Duration) -> HTTPClient {
+        let parsed = URLComponents(string: url)
+        let endpoint = proxy.proxy(scheme: parsed?.scheme ?? "https", host: parsed?.host ?? "")
+        let key = RouteKey(proxy: endpoint, connectMilliseconds: connect.milliseconds)
+        return clients.withLock { clients in
+            if let client = clients[key] { return client }
+            var configuration = HTTPClient.Configuration(
+                timeout: .init(connect: .milliseconds(key.connectMilliseconds)),
+                proxy: endpoint.map { endpoint in
+                    .server(
+                        host: endpoint.host,
+                        port: endpoint.port,
+                        authorization: endpoint.credentials.map { credentials in
+                            let parts = credentials.split(separator: ":", maxSplits: 1)
+                            return .basic(username: String(parts.first ?? ""), password: parts.count > 1 ? String(parts[1]) : "")
+                        }
+                    )
+                }
+            )
+            configuration.connectionPool.idleTimeout = .seconds(60)
+            configuration.httpVersion = .automatic
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[key] = client
+            return client
+        }
+    }
+
+    /// Sends `request` and hands its 2xx response to `handle`, which reads the body.
+    ///
+    /// A non-2xx response becomes a ``ProviderError`` read from its body. The deadlines of
+    /// `timeouts` are watched until `handle` returns: the first byte, the gap between body
+    /// chunks, the total; one that passes cancels the request, closing its connection.
+    /// Cancelling the calling task does the same.
+    public func execute<Result: Sendable>(
+        _ request: ProviderHTTPRequest,
+        provider: String,
+        timeouts: ProviderTimeouts = .default,
+        handle: @escaping @Sendable (ProviderHTTPResponse, ProviderHTTPBody) async throws -> Result
+    ) async throws -> Result {
+        let client = self.client(for: request.url, connect: timeouts.connect)
+        let activity = RequestActivity()
+        let start = ContinuousClock.now
+
+        do {
+            return try await withThrowingTaskGroup(of: ExecuteOutcome<Result>.self) { group in
+                group.addTask {
+                    var outgoing = HTTPClientRequest(url: request.url)
+                    outgoing.method = request.method
+                    outgoing.headers = request.headers
+                    if !request.body.isEmpty || request.method == .POST {
+                        outgoing.body = .bytes(ByteBuffer(bytes: request.body))
+                    }
+                    let response = try await client.execute(outgoing, timeout: .milliseconds(timeouts.total.milliseconds))
+                    activity.headArrived()
+                    let head = ProviderHTTPResponse(
+                        status: Int(response.status.code),
+                        headers: response.headers,
+                        requestID: Self.requestID(response.headers),
+                        rateLimits: RateLimitState(headers: response.headers)
+                    )
+                    let body = ProviderHTTPBody(response.body, activity: activity)
+                    guard (200..<300).contains(head.status) else {
+                        let bytes = try await body.collect(upTo: 1 << 20, provider: provider, requestID: head.requestID)
+                        var error = ProviderError.http(
+                            status: head.status,
+                            headers: head.headers,
+                            body: bytes,
+                            provider: provider,
+                            requestID: head.requestID
+                        )
+                        error.message = Redaction.scrub(error.message, removing: request.secrets)
+                        throw error
+                    }
+                    return .done(try await handle(head, body))
+                }
+                group.addTask {
+                    try await activity.watch(start: start, timeouts: timeouts, provider: provider)
+                    return .watchdogEnded
+                }
+                defer { group.cancelAll() }
+                while let outcome = try await group.next() {
+                    if case .done(let result) = outcome { return result }
+                }
+                throw CancellationError()
+            }
+        } catch let error as ProviderError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw Self.transportError(error, provider: provider, timeouts: timeouts, secrets: request.secrets)
+        }
+    }
+
+    /// Sends `request` and returns its whole body (for non-streamed calls).
+    public func send(
+        _ request: ProviderHTTPRequest,
+        provider: String,
+        timeouts: ProviderTimeouts = .default
+    ) async throws -> (ProviderHTTPResponse, [UInt8]) {
+        try await execute(request, provider: provider, timeouts: timeouts) { head, body in
+            (head, try await body.collect(upTo: Self.maxBodyBytes, provider: provider, requestID: head.requestID))
+        }
+    }
+
+    static let requestIDHeaders = ["x-request-id", "request-id", "x-amzn-requestid", "x-amz-request-id", "x-goog-request-id", "x-guploader-uploadid"]
+
+    static func requestID(_ headers: HTTPHeaders) -> String? {
+        for name in requestIDHeaders {
+            if let value = headers.first(name: name), !value.isEmpty { return value }
+        }
+        return nil
+    }
+
+    static func transportError(_ error: any Error, provider: String, timeouts: ProviderTimeouts, secrets: [String]) -> ProviderError {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout, .tlsHandshakeTimeout:
+                return ProviderError(.timeout, provider: provider, message: "connecting took longer than \(timeouts.connect)")
+            case .deadlineExceeded:
+                return ProviderError(.timeout, provider: provider, message: "the request took longer than its total timeout of \(timeouts.total)")
+            case .readTimeout:
+                return ProviderError(.timeout, provider: provider, message: "no data arrived within the read timeout")
+            case .remoteConnectionClosed:
+                return ProviderError(.connection, provider: provider, message: "the server closed the connection before the response was complete")
+            case .cancelled:
+                return ProviderError(.connection, provider: provider, message: "the request was cancelled")
+            default:
+                break
+            }
+        }
+        let text = Redaction.scrub(String(describing: error), removing: secrets)
+        return ProviderError(.connection, provider: provider, message: "the connection failed: \(text)")
+    }
+}
+
+private enum ExecuteOutcome<Result: Sendable>: Sendable {
+    case done(Result)
+    case watchdogEnded
+}
+
+/// The body of a provider's response, as chunks; reading it keeps the idle deadline away.
+public struct ProviderHTTPBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+
+    private let body: HTTPClientResponse.Body
+    private let activity: RequestActivity
+
+    init(_ body: HTTPClientResponse.Body, activity: RequestActivity) {
+        self.body = body
+        self.activity = activity
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: body.makeAsyncIterator(), activity: activity)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: HTTPClientResponse.Body.AsyncIterator
+        let activity: RequestActivity
+
+        public mutating func next() async throws -> ByteBuffer? {
+            let chunk = try await base.next()
+            activity.chunkArrived()
+            return chunk
+        }
+    }
+
+    /// The whole body, up to `limit` bytes.
+    public func collect(upTo limit: Int, provider: String, requestID: String?) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in self {
+            guard bytes.count + chunk.readableBytes <= limit else {
+                throw ProviderError(
+                    .invalidResponse,
+                    provider: provider,
+                    message: "the response body is larger than \(limit) bytes",
+                    requestID: requestID
+                )
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
+    }
+}
+
+/// When a request last made progress; its watchdog enforces the deadlines.
+final class RequestActivity: Sendable {
+    private struct State {
+        var headArrived = false
+        var lastChunk = ContinuousClock.now
+    }
+
+    private let state = Mutex(State())
+
+    func headArrived() {
+        state.withLock {
+            $0.headArrived = true
+            $0.lastChunk = .now
+        }
+    }
+
+    func chunkArrived() {
+        let now = ContinuousClock.now
+        state.withLock { $0.lastChunk = now }
+    }
+
+    /// Returns only by throwing: a timeout error when a deadline passes, or
+    /// CancellationError when the request ends first.
+    func watch(start: ContinuousClock.Instant, timeouts: ProviderTimeouts, provider: String) async throws {
+        let totalDeadline = start + timeouts.total
+        while true {
+            let (head, last) = state.withLock { ($0.headArrived, $0.lastChunk) }
+            let phaseDeadline = head ? last + timeouts.idle : start + timeouts.firstByte
+            let deadline = min(totalDeadline, phaseDeadline)
+            if ContinuousClock.now >= deadline {
+                let message: String
+                if deadline == totalDeadline {
+                    message = "the request took longer than its total timeout of \(timeouts.total)"
+                } else if head {
+                    message = "no data arrived for \(timeouts.idle) in the middle of the response"
+                } else {
+                    message = "no response arrived within the first-byte timeout of \(timeouts.firstByte)"
+                }
+                throw ProviderError(.timeout, provider: provider, message: message)
+            }
+            // Wake at least every quarter of the idle timeout: the phase may change (the head
+            // arrives) while asleep, bringing an earlier deadline.
+            try await Task.sleep(until: min(deadline, .now + timeouts.idle / 4), clock: .continuous)
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

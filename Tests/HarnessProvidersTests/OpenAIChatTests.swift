@@ -1,0 +1,189 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HarnessCore
+import HarnessProviders
+import HarnessProvidersTesting
+import Testing
+
+@Suite struct OpenAIChatTests {
+    static let fixtureNames = [
+        "text-only", "tool-call-single", "tool-calls-parallel-two-functions", "tool-call-strict",
+        "tool-call-non-strict", "text-n3-choices", "refusal",
+    ]
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        try Conformance.bytes("openai-anthropic-wire/sse-openai-chat-completions/\(name).sse")
+    }
+
+    static func model(_ server: WireTestServer, key: String = "sk-test-0123456789abcdef", timeouts: ProviderTimeouts = .default) -> OpenAIChatModel {
+        OpenAIChatModel(
+            apiKey: key,
+            settings: ProviderSettings(baseURL: server.baseURL + "/v1", providerName: "openai", timeouts: timeouts)
+        )
+    }
+
+    static let request = ModelRequest(
+        model: "gpt-4o-2024-08-06",
+        system: "Be brief.",
+        messages: [.user("What's the weather in Edinburgh?")],
+        tools: [ToolSpec(name: "get_weather", description: "Weather by city", inputSchema: ["type": "object", "properties": ["city": ["type": "string"]]])]
+    )
+
+    /// Every recorded stream, replayed by a real server, adds up to what expected.json says
+    /// for choice 0; the event grammar holds.
+    @Test func recordedStreamsMatchExpected() async throws {
+        let expected = try Conformance.json("openai-anthropic-wire/sse-openai-chat-completions/expected.json")
+        for name in Self.fixtureNames {
+            let bytes = try Self.fixture(name)
+            let server = try await WireTestServer.start { _ in .sse(bytes) }
+            defer { server.shutdown() }
+            let (events, error) = await collect(Self.model(server).stream(Self.request))
+            #expect(error == nil, "\(name): \(String(describing: error))")
+            checkGrammar(events)
+            let s = summary(events)
+            let choice = try #require(expected["files"]?["\(name).sse"]?["choices"]?[0])
+            let text = (choice["content"]?.stringValue ?? "") + (choice["refusal"]?.stringValue ?? "")
+            #expect(s.text == text, "\(name)")
+            let calls = choice["tool_calls"]?.arrayValue ?? []
+            #expect(s.calls.map(\.id) == calls.map { $0["id"]?.stringValue ?? "" }, "\(name)")
+            #expect(s.calls.map(\.name) == calls.map { $0["name"]?.stringValue ?? "" }, "\(name)")
+            #expect(s.calls.map(\.rawArguments) == calls.map { $0["arguments"]?.stringValue ?? "" }, "\(name)")
+            for call in s.calls { #expect(call.arguments != nil, "\(name): arguments parse") }
+            let finish: FinishReason = choice["refusal"]?.stringValue != nil ? .other("refusal")
+                : OpenAIChatWire.finishReason(choice["finish_reason"]?.stringValue)
+            #expect(s.finish == finish, "\(name)")
+            #expect(s.usage != nil, "\(name): usage delivered")
+        }
+    }
+
+    /// The usage chunk of text-only.sse, exactly.
+    @Test func usageOfRecordedStream() async throws {
+        let bytes = try Self.fixture("text-only")
+        let server = try await WireTestServer.start { _ in .sse(bytes, headers: [("x-request-id", "req_123")]) }
+        defer { server.shutdown() }
+        let (events, _) = await collect(Self.model(server).stream(Self.request))
+        #expect(summary(events).usage == Usage(inputTokens: 14, outputTokens: 30))
+        #expect(events.last == .finish(.stop, requestID: "req_123"))
+    }
+
+    /// Each stream split in two at every byte boundary over HTTP (chunked frames), and one
+    /// byte per frame, gives the same events once deltas are merged.
+    @Test func everySplitOverHTTPGivesTheSameEvents() async throws {
+        for name in ["tool-calls-parallel-two-functions", "tool-call-single", "refusal"] {
+            let bytes = try Self.fixture(name)
+            let reference = normalized(mapAll({ OpenAIChatStreamMapper(provider: "openai", requestID: nil) }, bytes, splits: []).events.map { e in
+                if case .finish(let r, _) = e { return .finish(r, requestID: nil) }
+                return e
+            })
+            let split = Mutex(0)
+            let server = try await WireTestServer.start { _ in
+                let k = split.withLock { v in defer { v += 1 }; return v }
+                return .sse(bytes, chunking: k == 0 ? .everyByte : .splitAt(k))
+            }
+            defer { server.shutdown() }
+            let model = Self.model(server)
+            for k in 0...bytes.count {
+                let (events, error) = await collect(model.stream(Self.request))
+                #expect(error == nil)
+                let merged = normalized(events.map { e in
+                    if case .finish(let r, _) = e { return .finish(r, requestID: nil) }
+                    return e
+                })
+                if merged != reference {
+                    Issue.record("\(name): split \(k) differs")
+                    break
+                }
+            }
+        }
+    }
+
+    /// In-process, every split point of the fixtures the HTTP test above does not replay
+    /// split (so that every fixture is checked at every byte boundary one way or the other).
+    @Test func everySplitInProcess() throws {
+        for name in ["text-only", "tool-call-strict", "tool-call-non-strict", "text-n3-choices"] {
+            let bytes = try Self.fixture(name)
+            let reference = mapAll({ OpenAIChatStreamMapper(provider: "openai", requestID: nil) }, bytes, splits: [])
+            #expect(reference.error == nil)
+            for k in 0...bytes.count {
+                let split = mapAll({ OpenAIChatStreamMapper(provider: "openai", requestID: nil) }, bytes, splits: [k])
+                #expect(normalized(split.events) == normalized(reference.events), "\(name) at \(k)")
+            }
+        }
+    }
+
+    /// The request: system first, tools as functions, tool_choice, response_format,
+    /// stream_options, the key as a bearer token, and a whole conversation with tool calls.
+    @Test func requestBody() async throws {
+        let bytes = try Self.fixture("text-only")
+        let server = try await WireTestServer.start { _ in .sse(bytes) }
+        defer { server.shutdown() }
+        let call = ToolCall(id: "call_1", name: "get_weather", rawArguments: #"{"city":"Paris"}"#)
+        let request = ModelRequest(
+            model: "gpt-4o",
+            system: "sys",
+            messages: [
+                .user("hi"), .assistant("", toolCalls: [call]),
+                .tool(ToolResult(toolCallID: "call_1", name: "get_weather", content: "sunny")),
+                Message(role: .user, content: [.text("look"), .image(ImageContent(base64Data: "AAAA", mediaType: "image/png"))]),
+            ],
+            tools: Self.request.tools,
+            toolChoice: .tool("get_weather"),
+            responseFormat: .jsonSchema(name: "answer", schema: ["type": "object"], strict: true),
+            options: GenerationOptions(temperature: 0.5, maxOutputTokens: 100, stopSequences: ["END"])
+        )
+        _ = await collect(Self.model(server).stream(request))
+        let sent = try #require(server.requests.first)
+        #expect(sent.method == "POST")
+        #expect(sent.uri == "/v1/chat/completions")
+        #expect(sent.header("authorization") == "Bearer sk-test-0123456789abcdef")
+        let body = try JSONValue(parsingBytes: sent.body)
+        #expect(body["model"] == "gpt-4o")
+        #expect(body["stream"] == true)
+        #expect(body["stream_options"] == ["include_usage": true])
+        #expect(body["messages"]?[0] == ["role": "system", "content": "sys"])
+        #expect(body["messages"]?[2]?["tool_calls"]?[0] == ["id": "call_1", "type": "function", "function": ["name": "get_weather", "arguments": #"{"city":"Paris"}"#]])
+        #expect(body["messages"]?[2]?["content"] == .null)
+        #expect(body["messages"]?[3] == ["role": "tool", "tool_call_id": "call_1", "content": "sunny"])
+        #expect(body["messages"]?[4]?["content"]?[1] == ["type": "image_url", "image_url": ["url": "data:image/png;base64,AAAA"]])
+        #expect(body["tools"]?[0]?["function"]?["name"] == "get_weather")
+        #expect(body["tool_choice"] == ["type": "function", "function": ["name": "get_weather"]])
+        #expect(body["response_format"] == ["type": "json_schema", "json_schema": ["name": "answer", "schema": ["type": "object"], "strict": true]])
+        #expect(body["max_completion_tokens"] == 100)
+        #expect(body["temperature"] == 0.5)
+        #expect(body["stop"] == ["END"])
+    }
+
+    /// A non-streamed answer with parallel tool calls and cached and reasoning tokens.
+    @Test func nonStreamingParallelToolCallsAndUsage() async throws {
+        let body = """
+            {"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-2024-08-06",
+             "choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[
+               {"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}},
+               {"id":"call_b","type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Rome\\"}"}}]},
+               "finish_reason":"tool_calls"}],
+             "usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,
+               "prompt_tokens_details":{"cached_tokens":1920},"completion_tokens_details":{"reasoning_tokens":256}}}
+            """
+        let server = try await WireTestServer.start { _ in .json(body, headers: [("x-request-id", "req_9")]) }
+        defer { server.shutdown() }
+        let response = try await Self.model(server).complete(Self.request)
+        #expect(response.finishReason == .toolCalls)
+        #expect(response.message.toolCalls.map(\.id) == ["call_a", "call_b"])
+        #expect(response.message.toolCalls[1].arguments == ["city": "Rome"])
+        #expect(response.usage == Usage(inputTokens: 2006, outputTokens: 300, cacheReadTokens: 1920, reasoningTokens: 256))
+        #expect(response.requestID == "req_9")
+        #expect(response.model == "gpt-4o-2024-08-06")
+        let sent = try JSONValue(parsingBytes: try #require(server.requests.first).body)
+        #expect(sent["stream"] == nil)
+    }
+}
+
+import Synchronization
