@@ -170,7 +170,7 @@ import Testing
                {"id":"call_b","type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Rome\\"}"}}]},
                "finish_reason":"tool_calls"}],
              "usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,
-               "prompt_tokens_details":{"cached_tokens":1920},"completion_tokens_details":{"reasoning_tokens":256}}}
+               "prompt_tokens_details":{"cached_tokens":1920,"cache_write_tokens":64},"completion_tokens_details":{"reasoning_tokens":256}}}
             """
         let server = try await WireTestServer.start { _ in .json(body, headers: [("x-request-id", "req_9")]) }
         defer { server.shutdown() }
@@ -178,7 +178,7 @@ import Testing
         #expect(response.finishReason == .toolCalls)
         #expect(response.message.toolCalls.map(\.id) == ["call_a", "call_b"])
         #expect(response.message.toolCalls[1].arguments == ["city": "Rome"])
-        #expect(response.usage == Usage(inputTokens: 2006, outputTokens: 300, cacheReadTokens: 1920, reasoningTokens: 256))
+        #expect(response.usage == Usage(inputTokens: 2006, outputTokens: 300, cacheReadTokens: 1920, cacheWriteTokens: 64, reasoningTokens: 256))
         #expect(response.requestID == "req_9")
         #expect(response.model == "gpt-4o-2024-08-06")
         let sent = try JSONValue(parsingBytes: try #require(server.requests.first).body)

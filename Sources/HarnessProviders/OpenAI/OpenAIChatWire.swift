@@ -100,13 +100,14 @@ public enum OpenAIChatWire {
         }
     }
 
-    /// The usage block of a response or final chunk.
+    /// The usage block of a response or final chunk. `prompt_tokens` already counts cached
+    /// and cache-written tokens; `completion_tokens` counts reasoning tokens.
     public static func usage(_ json: JSONValue) -> Usage {
         Usage(
             inputTokens: json["prompt_tokens"]?.intValue ?? 0,
             outputTokens: json["completion_tokens"]?.intValue ?? 0,
             cacheReadTokens: json["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0,
-            cacheWriteTokens: 0,
+            cacheWriteTokens: json["prompt_tokens_details"]?["cache_write_tokens"]?.intValue ?? 0,
             reasoningTokens: json["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0
         )
     }
