@@ -151,7 +151,10 @@ public enum ConfigLoader {
                 diagnostics.append(ConfigDiagnostic(source: source, line: line, key: path, message: "appears twice"))
                 continue
             }
-            if prefix.isEmpty, sections.contains(name) {
+            if prefix.isEmpty, name == "pricing" {
+                if case .scalar(let s) = valueNode, isNull(s.string) { continue }
+                walkPricing(valueNode, source: source, config: &config, diagnostics: &diagnostics)
+            } else if prefix.isEmpty, sections.contains(name) {
                 if case .scalar(let s) = valueNode, isNull(s.string) { continue }  // empty section
                 walk(valueNode, prefix: path, source: source, config: &config, diagnostics: &diagnostics)
             } else if let key = keysByPath[path] {
@@ -165,6 +168,57 @@ public enum ConfigLoader {
                 if let suggestion = nearest(path) { message += "; did you mean '\(suggestion)'?" }
                 diagnostics.append(ConfigDiagnostic(source: source, line: line, key: path, message: message))
             }
+        }
+    }
+
+    /// `pricing:` maps model names (any) to prices; each field is a non-negative number.
+    static func walkPricing(_ node: Node, source: String, config: inout HarnessConfiguration, diagnostics: inout [ConfigDiagnostic]) {
+        guard case .mapping(let models) = node else {
+            diagnostics.append(ConfigDiagnostic(source: source, line: node.mark?.line, key: "pricing", message: "must be a mapping of model names to prices"))
+            return
+        }
+        let fields = ["input", "output", "cache_read", "cache_write", "reasoning"]
+        for (modelNode, priceNode) in models {
+            let model = modelNode.string ?? ""
+            let path = "pricing.\(model)"
+            guard case .mapping(let entries) = priceNode else {
+                diagnostics.append(ConfigDiagnostic(source: source, line: priceNode.mark?.line, key: path, message: "must be a mapping with input and output (USD per million tokens)"))
+                continue
+            }
+            var values: [String: Double] = [:]
+            var ok = true
+            for (fieldNode, valueNode) in entries {
+                let field = fieldNode.string ?? ""
+                guard fields.contains(field) else {
+                    var message = "unknown key"
+                    if let near = fields.min(by: { editDistance($0, field) < editDistance($1, field) }), editDistance(near, field) <= 3 {
+                        message += "; did you mean '\(near)'?"
+                    }
+                    diagnostics.append(ConfigDiagnostic(source: source, line: fieldNode.mark?.line, key: "\(path).\(field)", message: message))
+                    ok = false
+                    continue
+                }
+                guard case .scalar(let scalar) = valueNode, let number = Double(scalar.string.trimmingCharacters(in: .whitespaces)),
+                    number >= 0, number.isFinite
+                else {
+                    diagnostics.append(ConfigDiagnostic(source: source, line: valueNode.mark?.line, key: "\(path).\(field)", message: "must be a non-negative number of USD per million tokens"))
+                    ok = false
+                    continue
+                }
+                values[field] = number
+            }
+            for required in ["input", "output"] where values[required] == nil && ok {
+                diagnostics.append(ConfigDiagnostic(source: source, line: priceNode.mark?.line, key: "\(path).\(required)", message: "is required"))
+                ok = false
+            }
+            guard ok, let input = values["input"], let output = values["output"] else { continue }
+            config.pricing[model] = ModelPrice(
+                input: input,
+                output: output,
+                cacheRead: values["cache_read"],
+                cacheWrite: values["cache_write"],
+                reasoning: values["reasoning"]
+            )
         }
     }
 

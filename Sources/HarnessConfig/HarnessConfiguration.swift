@@ -41,6 +41,9 @@ public import Harness
 /// tracing:
 ///   enabled: false
 ///   sample_rate: 1.0
+/// pricing:                      # USD per million tokens; replaces or adds to the defaults
+///   gpt-4o: {input: 2.5, output: 10, cache_read: 1.25}
+///   my-finetune: {input: 3, output: 12, cache_write: 3.75, reasoning: 12}
 /// ```
 public struct HarnessConfiguration: Sendable, Hashable {
     public struct CacheSettings: Sendable, Hashable {
@@ -83,6 +86,11 @@ public struct HarnessConfiguration: Sendable, Hashable {
     public var maxOutputSize: Int? = nil
     public var guardrails = GuardrailSettings()
     public var tracing = TracingSettings()
+    /// Prices that replace or add to ``PricingTable/defaults``, by model name.
+    public var pricing: [String: ModelPrice] = [:]
+
+    /// The shipped prices with `pricing` applied.
+    public var pricingTable: PricingTable { PricingTable.defaults.merging(pricing) }
 
     public init() {}
 }
