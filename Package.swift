@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "harness",
             dependencies: [
-                "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting", "HarnessSQLite", "HarnessPostgres",
+                "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting", "HarnessSQLite", "HarnessPostgres", "HarnessProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -67,23 +67,53 @@ public struct SSEDecoder: Sendable {
     /// Takes the next bytes of the stream; returns the events they complete.
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
-        for byte in bytes {
-            if afterCR {
-                afterCR = false
-                if byte == 0x0A { continue }  // the LF of a CRLF
-            }
-            switch byte {
-            case 0x0A:
-                endLine(into: &events)
-            case 0x0D:
-                endLine(into: &events)
-                afterCR = true
-            default:
-                line.append(byte)
-                if !bomChecked, line.count >= 3 { checkBOM() }
-            }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            feed(UnsafeRawBufferPointer(buffer), into: &events)
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBytes { feed($0, into: &events) }
         }
         return events
+    }
+
+    /// Takes the next bytes of the stream; returns the events they complete.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [ServerSentEvent] {
+        var events: [ServerSentEvent] = []
+        feed(bytes, into: &events)
+        return events
+    }
+
+    /// Takes the next bytes of the stream; appends the events they complete to `events`.
+    ///
+    /// Lines are found by scanning for CR and LF and copied into the line buffer in one
+    /// piece each, not byte by byte.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, into events: inout [ServerSentEvent]) {
+        var i = 0
+        let count = bytes.count
+        while i < count {
+            if afterCR {
+                afterCR = false
+                if bytes[i] == 0x0A {  // the LF of a CRLF
+                    i += 1
+                    continue
+                }
+            }
+            var j = i
+            while j < count {
+                let b = bytes[j]
+                if b == 0x0A || b == 0x0D { break }
+                j += 1
+            }
+            if j > i {
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                if !bomChecked, line.count >= 3 { checkBOM() }
+            }
+            guard j < count else { break }
+            endLine(into: &events)
+            if bytes[j] == 0x0D { afterCR = true }
+            i = j + 1
+        }
     }
 
     /// Ends the stream; returns what the end-of-stream rule dispatches.

@@ -44,8 +44,10 @@ public struct ToolCallAssembler: Sendable {
         arguments: String = "",
         into events: inout [ModelStreamEvent]
     ) {
+        // Taken out of the dictionary while it changes, so that appending to its arguments
+        // does not copy them (a long argument string would otherwise cost O(n²)).
         var call: Pending
-        if let existing = pending[key] {
+        if let existing = pending.removeValue(forKey: key) {
             call = existing
         } else {
             call = Pending(id: "", name: "", arguments: "", started: false)
