@@ -91,7 +91,11 @@ let package = Package(
             name: "harness",
             dependencies: [
                 "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting", "HarnessSQLite", "HarnessPostgres", "HarnessProviders",
+                "HarnessProvidersTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore"]),
