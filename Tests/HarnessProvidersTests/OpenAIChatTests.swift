@@ -9,7 +9,7 @@
 
 import Foundation
 import HarnessCore
-import HarnessProviders
+@testable import HarnessProviders
 import HarnessProvidersTesting
 import Testing
 
@@ -117,6 +117,43 @@ import Testing
                 #expect(normalized(split.events) == normalized(reference.events), "\(name) at \(k)")
             }
         }
+    }
+
+    /// The chunk reader (a skipping scanner, not a full parse) accepts exactly what the
+    /// strict parser accepts: every fixture chunk, truncated at every byte and with bytes
+    /// replaced at random, is refused by both or accepted by both.
+    @Test func chunkReaderIsAsStrictAsTheParser() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let replacements = Array(#"{}[]:,"\ 0-1eE.+tfnul"#.utf8) + [0x00, 0x1F, 0xC3, 0xFF]
+        var checked = 0
+        for name in Self.fixtureNames {
+            var decoder = SSEDecoder()
+            let events = decoder.feed(try Self.fixture(name)) + decoder.finish()
+            for event in events where event.data != "[DONE]" {
+                let bytes = Array(event.data.utf8)
+                var variants: [[UInt8]] = (0..<bytes.count).map { Array(bytes[..<$0]) }
+                for _ in 0..<20 {
+                    var mutated = bytes
+                    mutated[Int(next() % UInt64(bytes.count))] = replacements[Int(next() % UInt64(replacements.count))]
+                    variants.append(mutated)
+                }
+                for variant in variants {
+                    let text = String(decoding: variant, as: UTF8.self)
+                    let parsed = (try? JSONValue(parsing: text)) != nil
+                    let read = (try? OpenAIChatStreamMapper.read(text, provider: "openai", requestID: nil)) != nil
+                    if parsed != read { Issue.record("\(name): parser \(parsed), reader \(read) on \(text)") }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 10_000)
     }
 
     /// The request: system first, tools as functions, tool_choice, response_format,

@@ -201,36 +201,131 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
             return
         }
         if event.data.isEmpty { return }
-        let chunk = try WireJSON.parse(event.data, provider: provider, requestID: requestID, what: "a stream chunk")
-        if chunk["error"] != nil {
-            throw ProviderError.inStream(chunk, provider: provider, requestID: requestID)
-        }
-        if requestID == nil { requestID = chunk["id"]?.stringValue }
-        if let u = chunk["usage"], u.objectValue != nil { usage = OpenAIChatWire.usage(u) }
-        guard let choices = chunk["choices"]?.arrayValue else { return }
-        for choice in choices where (choice["index"]?.intValue ?? 0) == 0 {
-            if let delta = choice["delta"] {
-                if let text = delta["content"]?.stringValue, !text.isEmpty { events.append(.textDelta(text)) }
-                if let refusal = delta["refusal"]?.stringValue, !refusal.isEmpty {
-                    refused = true
-                    events.append(.textDelta(refusal))
-                }
-                for fragment in delta["tool_calls"]?.arrayValue ?? [] {
-                    let index = fragment["index"]?.intValue ?? 0
-                    let function = fragment["function"]
-                    calls.add(
-                        key: String(index),
-                        id: fragment["id"]?.stringValue,
-                        name: function?["name"]?.stringValue,
-                        arguments: function?["arguments"]?.stringValue ?? "",
-                        into: &events
-                    )
-                }
-            }
-            if let reason = choice["finish_reason"]?.stringValue {
+        for action in try Self.read(event.data, provider: provider, requestID: requestID) {
+            switch action {
+            case .id(let id): if requestID == nil { requestID = id }
+            case .usage(let u): usage = OpenAIChatWire.usage(u)
+            case .error(let json): throw ProviderError.inStream(json, provider: provider, requestID: requestID)
+            case .text(let text): events.append(.textDelta(text))
+            case .refusal(let text):
+                refused = true
+                events.append(.textDelta(text))
+            case .toolCall(let index, let id, let name, let arguments):
+                calls.add(key: String(index), id: id, name: name, arguments: arguments, into: &events)
+            case .finish(let reason):
                 finishReason = OpenAIChatWire.finishReason(reason)
                 calls.completeAll(into: &events)
             }
         }
+    }
+
+    /// What one chunk says, in order.
+    enum Action {
+        case id(String)
+        case usage(JSONValue)
+        case error(JSONValue)
+        case text(String)
+        case refusal(String)
+        case toolCall(index: Int, id: String?, name: String?, arguments: String)
+        case finish(String)
+    }
+
+    /// Reads a chunk with ``JSONScanner``: only `id`, `usage`, `error` and choice 0's delta
+    /// and finish reason are decoded; everything else is validated and skipped.
+    static func read(_ text: String, provider: String, requestID: String?) throws -> [Action] {
+        var text = text
+        var actions: [Action] = []
+        do {
+            try text.withUTF8 { buffer throws in
+                var scanner = JSONScanner(buffer)
+                try scanner.object { s, key throws in
+                    if key.equals("choices") {
+                        try s.array { s throws in try readChoice(&s, into: &actions) }
+                    } else if key.equals("id") {
+                        if let id = try s.stringOrNull() { actions.append(.id(id)) }
+                    } else if key.equals("usage") {
+                        let u = try s.value()
+                        if u.objectValue != nil { actions.append(.usage(u)) }
+                    } else if key.equals("error") {
+                        let e = try s.value()
+                        if !e.isNull { actions.append(.error(["error": e])) }
+                    } else {
+                        return false
+                    }
+                    return true
+                }
+                try scanner.end()
+            }
+        } catch let failure as JSONScanner.Failure {
+            throw ProviderError(
+                .invalidResponse,
+                provider: provider,
+                message: "a stream chunk is not valid JSON (invalid JSON at byte \(failure.offset): \(failure.message)): \(text.prefix(200))",
+                requestID: requestID
+            )
+        }
+        return actions
+    }
+
+    private static func readChoice(_ s: inout JSONScanner, into actions: inout [Action]) throws {
+        var choice: [Action] = []
+        var index = 0
+        try s.object { s, key throws in
+            if key.equals("index") {
+                index = try s.intOrNull() ?? 0
+            } else if key.equals("delta") {
+                if try s.null() { return true }
+                try s.object { s, key throws in
+                    if key.equals("content") {
+                        if let t = try s.stringOrNull(), !t.isEmpty { choice.append(.text(t)) }
+                    } else if key.equals("refusal") {
+                        if let t = try s.stringOrNull(), !t.isEmpty { choice.append(.refusal(t)) }
+                    } else if key.equals("tool_calls") {
+                        if try s.null() { return true }
+                        try s.array { s throws in
+                            var callIndex = 0
+                            var id: String?
+                            var name: String?
+                            var arguments = ""
+                            try s.object { s, key throws in
+                                if key.equals("index") {
+                                    callIndex = try s.intOrNull() ?? 0
+                                } else if key.equals("id") {
+                                    id = try s.stringOrNull()
+                                } else if key.equals("function") {
+                                    if try s.null() { return true }
+                                    try s.object { s, key throws in
+                                        if key.equals("name") {
+                                            name = try s.stringOrNull()
+                                        } else if key.equals("arguments") {
+                                            arguments = try s.stringOrNull() ?? ""
+                                        } else {
+                                            return false
+                                        }
+                                        return true
+                                    }
+                                } else {
+                                    return false
+                                }
+                                return true
+                            }
+                            choice.append(.toolCall(index: callIndex, id: id, name: name, arguments: arguments))
+                        }
+                    } else {
+                        return false
+                    }
+                    return true
+                }
+            } else if key.equals("finish_reason") {
+                if let reason = try s.stringOrNull() { choice.append(.finish(reason)) }
+            } else {
+                return false
+            }
+            return true
+        }
+        // Only choice 0 is followed; its finish reason comes after its deltas.
+        guard index == 0 else { return }
+        actions.append(contentsOf: choice.filter { if case .finish = $0 { false } else { true } })
+        actions.append(contentsOf: choice.filter { if case .finish = $0 { true } else { false } })
     }
 }

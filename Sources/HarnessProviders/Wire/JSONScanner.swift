@@ -1,0 +1,268 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HarnessCore
+
+/// A strict, allocation-free reader over JSON bytes for the hot path of stream mappers: it
+/// visits an object's members and reads only the values asked for, skipping (and fully
+/// validating) the rest. A chunk it accepts is one ``JSONValue/init(parsing:maxDepth:)``
+/// accepts, and the reverse: malformed JSON anywhere in it is an error, not ignored.
+///
+/// Building a whole ``JSONValue`` per chunk hashes every key into a dictionary; a streamed
+/// chunk is read for three or four fields, so this reads those and nothing else.
+struct JSONScanner {
+    struct Failure: Error {
+        var message: String
+        var offset: Int
+    }
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    private var depth = 0
+    private static let maxDepth = 512
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Checks that nothing but whitespace follows the document.
+    mutating func end() throws {
+        skipWhitespace()
+        if index < bytes.count { throw fail("unexpected text after the value") }
+    }
+
+    /// Visits the members of the object that starts here. `member` gets the raw key bytes
+    /// (escapes undecoded) and returns whether it read the value; if not, it is skipped.
+    mutating func object(_ member: (inout JSONScanner, UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
+        guard peek() == UInt8(ascii: "{") else { throw fail("expected an object") }
+        index += 1
+        try enter()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let start = index + 1
+            try skipString()
+            let key = UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)])
+            guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            index += 1
+            skipWhitespace()
+            if try !member(&self, key) { try skipValue() }
+            switch peek() {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"):
+                index += 1
+                depth -= 1
+                return
+            default: throw fail("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Visits the elements of the array that starts here; `element` must read each one.
+    mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
+        guard peek() == UInt8(ascii: "[") else { throw fail("expected an array") }
+        index += 1
+        try enter()
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            switch peek() {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"):
+                index += 1
+                depth -= 1
+                return
+            default: throw fail("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// Whether the value here is `null` (consumed if so).
+    mutating func null() throws -> Bool {
+        guard peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    /// A string, or nil for `null`.
+    mutating func stringOrNull() throws -> String? {
+        if try null() { return nil }
+        guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        let start = index
+        let escaped = try skipString()
+        if !escaped {
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(index - 1)]), as: UTF8.self)
+        }
+        // Escapes: let the full parser decode them.
+        return (try? JSONValue(parsingBytes: UnsafeBufferPointer(rebasing: bytes[start..<index])))?.stringValue ?? ""
+    }
+
+    /// An integer, or nil for `null` or another kind of number.
+    mutating func intOrNull() throws -> Int? {
+        if try null() { return nil }
+        let start = index
+        try skipNumber()
+        var value = 0
+        var negative = false
+        for i in start..<index {
+            let b = bytes[i]
+            if b == UInt8(ascii: "-") {
+                negative = true
+                continue
+            }
+            guard b >= 0x30, b <= 0x39 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(Int(b - 0x30))
+            if o1 || o2 { return nil }
+            value = s
+        }
+        return negative ? -value : value
+    }
+
+    /// The value here as a whole ``JSONValue`` (for rare members such as `usage`).
+    mutating func value() throws -> JSONValue {
+        skipWhitespace()
+        let start = index
+        try skipValue()
+        do {
+            return try JSONValue(parsingBytes: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        } catch {
+            if let error = error as? JSONParseError { throw Failure(message: error.message, offset: start + error.offset) }
+            throw error
+        }
+    }
+
+    /// Skips one value, validating it.
+    mutating func skipValue() throws {
+        guard let b = peek() else { throw fail("unexpected end of input") }
+        switch b {
+        case UInt8(ascii: "{"): try object { _, _ in false }
+        case UInt8(ascii: "["): try array { s throws in try s.skipValue() }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        default: throw fail("unexpected character")
+        }
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
+    }
+
+    private mutating func literal(_ text: StaticString) throws {
+        let n = text.utf8CodeUnitCount
+        guard index + n <= bytes.count else { throw fail("unexpected end of input") }
+        let p = text.utf8Start
+        for i in 0..<n where bytes[index + i] != p[i] { throw fail("invalid literal") }
+        index += n
+    }
+
+    /// Skips the string starting at its opening quote; returns whether it had escapes.
+    @discardableResult
+    private mutating func skipString() throws -> Bool {
+        index += 1
+        var escaped = false
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                index += 1
+                return escaped
+            }
+            if b < 0x20 { throw fail("control character in string") }
+            if b == UInt8(ascii: "\\") {
+                escaped = true
+                index += 1
+                guard index < bytes.count else { break }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    guard index + 4 < bytes.count else { throw fail("truncated \\u escape") }
+                    for k in 1...4 {
+                        let h = bytes[index + k]
+                        let isHex = (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66)
+                        if !isHex { throw fail("invalid hex digit in \\u escape") }
+                    }
+                    index += 5
+                default:
+                    throw fail("invalid escape")
+                }
+                continue
+            }
+            index += 1
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func skipNumber() throws {
+        func digit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count else { throw fail("truncated number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if bytes[index] >= 0x31, bytes[index] <= 0x39 {
+            while index < bytes.count, digit(bytes[index]) { index += 1 }
+        } else {
+            throw fail("invalid number")
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < bytes.count, digit(bytes[index]) { index += 1 }
+            if index == start { throw fail("expected digits after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let start = index
+            while index < bytes.count, digit(bytes[index]) { index += 1 }
+            if index == start { throw fail("expected digits in exponent") }
+        }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes spell `text`.
+    func equals(_ text: StaticString) -> Bool {
+        guard count == text.utf8CodeUnitCount else { return false }
+        let p = text.utf8Start
+        for i in 0..<count where self[i] != p[i] { return false }
+        return true
+    }
+}
