@@ -11,24 +11,34 @@ import ArgumentParser
 import Harness
 import HarnessConfig
 import HarnessCore
+import HarnessProviders
 import HarnessTesting
 import Foundation
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a multi-turn conversation with parallel tool calls on the scripted model.",
+        abstract: "Run a multi-turn conversation with tools, on the scripted model or a real provider.",
         discussion: """
-            Two user turns; the model calls tools in parallel in each. Text deltas, tool calls and \
-            tool results are printed as they happen, then usage and timing. No API key needed.
+            Two user turns; the model may call tools (in parallel). Text deltas, tool calls and \
+            tool results are printed as they happen, then usage, cost and timing. The scripted \
+            model needs no key. Real providers read the variables their own SDKs read:
+              openai, openai-responses: OPENAI_API_KEY, OPENAI_BASE_URL (any OpenAI-compatible server)
+              anthropic: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL
+              gemini: GEMINI_API_KEY
+              bedrock: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (or ~/.aws/credentials), AWS_REGION
+              ollama: OLLAMA_HOST (default http://127.0.0.1:11434)
             """
     )
 
     @Option(name: .long, help: "A harness.yaml whose policy and guardrails apply.")
     var config: String?
 
-    @Option(name: .long, help: "The model provider. Only 'scripted' is built in so far.")
+    @Option(name: .long, help: "scripted, or a provider: openai, openai-responses, anthropic, gemini, bedrock, ollama.")
     var provider: String = "scripted"
+
+    @Option(name: .long, help: "The model to ask (default: a small model of the provider).")
+    var model: String?
 
     @Flag(name: .long, help: "Run without streaming (print the result at the end).")
     var noStream = false
@@ -37,8 +47,21 @@ struct DemoCommand: AsyncParsableCommand {
     var eventDelayMs: Int = 12
 
     func run() async throws {
-        guard provider == "scripted" else {
-            throw ValidationError("provider '\(provider)' is not available in this build; use --provider scripted")
+        let model: any LanguageModel
+        let modelID: String
+        if provider == "scripted" {
+            model = DemoScript.model(eventDelay: .milliseconds(eventDelayMs))
+            modelID = self.model ?? "scripted-demo"
+        } else {
+            guard let entry = ProviderCatalog.entry(provider) else {
+                throw ValidationError("unknown provider '\(provider)'; choose scripted or one of \(ProviderCatalog.names.joined(separator: ", "))")
+            }
+            do {
+                model = try ProviderCatalog.model(provider, environment: ProcessInfo.processInfo.environment)
+            } catch let error as ProviderConfigurationError {
+                throw ValidationError("\(error.message)\n(\(provider) reads: \(entry.environment))")
+            }
+            modelID = self.model ?? entry.defaultModel
         }
         let settings: HarnessConfiguration
         do {
@@ -50,10 +73,9 @@ struct DemoCommand: AsyncParsableCommand {
         let conversationID = "demo-" + String(Int(Date().timeIntervalSince1970))
         try await Stores.withConversationStore(settings.storage) { store in
             let orchestrator = factory.makeOrchestrator(conversationStore: store)
-            let model = DemoScript.model(eventDelay: .milliseconds(eventDelayMs))
             let agent = try factory.makeAgent(
                 name: "demo", instructions: "You are a concise travel assistant. Use tools for facts.",
-                model: model, modelID: "scripted-demo", tools: [DemoTools.weather, DemoTools.convert]
+                model: model, modelID: modelID, tools: [DemoTools.weather, DemoTools.convert]
             )
             let options = RunOptions(conversationID: conversationID, tenant: "demo")
             var total = Usage.zero
@@ -71,7 +93,15 @@ struct DemoCommand: AsyncParsableCommand {
                 printSummary(result)
             }
             let stored = try await store.load(conversationID: conversationID, tenant: "demo", last: nil)
-            print("\nconversation \(conversationID): \(stored.count) turns stored in \(settings.storage); total tokens \(total.inputTokens) in / \(total.outputTokens) out")
+            var cost = ""
+            if provider != "scripted" {
+                if let dollars = settings.pricingTable.cost(of: total, model: modelID) {
+                    cost = String(format: "; cost $%.6f", dollars)
+                } else {
+                    cost = "; cost unknown (no price for \(modelID); add one under pricing: in harness.yaml)"
+                }
+            }
+            print("\nconversation \(conversationID): \(stored.count) turns stored in \(settings.storage); total tokens \(total.inputTokens) in (\(total.cacheReadTokens) cache read, \(total.cacheWriteTokens) cache write) / \(total.outputTokens) out (\(total.reasoningTokens) reasoning)\(cost)")
             print("see it again with: harness conversations show \(conversationID) --tenant demo")
         }
     }
