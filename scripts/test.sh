@@ -44,3 +44,11 @@ fi
 echo "== swift test"
 # shellcheck disable=SC2086
 swift test ${SWIFT_TEST_ARGS:-}
+
+# A peer none of us wrote: the demo against a LiteLLM proxy (installed pinned from PyPI on
+# first use) as an OpenAI- and an Anthropic-compatible upstream. Skipped only when a filter
+# narrows the run.
+if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+  echo "== LiteLLM peer check"
+  scripts/litellm-check.sh "$(swift build --show-bin-path)/harness"
+fi
