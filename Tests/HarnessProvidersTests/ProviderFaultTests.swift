@@ -295,3 +295,47 @@ import Testing
         #expect(delay == .milliseconds(1500))
     }
 }
+
+/// The adaptive limiter holds the next request until the exhausted window resets.
+@Suite struct AdaptiveRateLimiterTests {
+    @Test func holdsUntilTheExhaustedWindowResets() async throws {
+        let limiter = AdaptiveRateLimiter()
+        #expect(limiter.delay(for: "openai") == nil)
+        var state = RateLimitState(observedAt: Date())
+        state.requests = .init(limit: 500, remaining: 0, resetsAt: Date().addingTimeInterval(0.3))
+        limiter.observe(state, key: "openai")
+        let delay = try #require(limiter.delay(for: "openai"))
+        #expect(delay > .milliseconds(200) && delay <= .milliseconds(300))
+        #expect(limiter.delay(for: "anthropic") == nil)  // per key
+        let start = ContinuousClock.now
+        try await limiter.acquire(key: "openai", cost: 1)
+        #expect(ContinuousClock.now - start >= .milliseconds(200))
+    }
+
+    @Test func refusesWaitsLongerThanItsMaximum() async throws {
+        let limiter = AdaptiveRateLimiter(maxWait: .seconds(1))
+        var state = RateLimitState(observedAt: Date())
+        state.retryAfter = .seconds(30)
+        limiter.observe(state, key: "k")
+        let error = try await #require(throws: HarnessError.self) { try await limiter.acquire(key: "k", cost: 1) }
+        #expect(error.code == .rateLimited)
+        #expect(error.retryAfter.map { $0 > .seconds(29) } == true)
+    }
+
+    @Test func headersOfARealResponseFeedIt() async throws {
+        let bytes = try OpenAIChatTests.fixture("text-only")
+        let server = try await WireTestServer.start { _ in
+            .sse(bytes, headers: [
+                ("anthropic-ratelimit-requests-limit", "50"), ("anthropic-ratelimit-requests-remaining", "0"),
+                ("anthropic-ratelimit-requests-reset", ISO8601DateFormatter().string(from: Date().addingTimeInterval(20))),
+            ])
+        }
+        defer { server.shutdown() }
+        let limiter = AdaptiveRateLimiter()
+        var settings = ProviderSettings(baseURL: server.baseURL + "/v1", providerName: "openai")
+        settings.rateLimitObserver = limiter.observer(key: "p")
+        _ = await collect(OpenAIChatModel(apiKey: nil, settings: settings).stream(OpenAIChatTests.request))
+        let delay = try #require(limiter.delay(for: "p"))
+        #expect(delay > .seconds(15) && delay <= .seconds(20))
+    }
+}
