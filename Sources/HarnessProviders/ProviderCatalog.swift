@@ -45,6 +45,7 @@ public enum ProviderCatalog {
         switch name {
         case "openai": return try OpenAIChatModel(environment: environment, client: client)
         case "openai-responses": return try OpenAIResponsesModel(environment: environment, client: client)
+        case "anthropic": return try AnthropicModel(environment: environment, client: client)
         default:
             throw ProviderConfigurationError(provider: name, "unknown provider; choose one of \(names.joined(separator: ", "))")
         }

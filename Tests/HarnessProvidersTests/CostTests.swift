@@ -44,6 +44,17 @@ import Testing
         #expect(abs(try dollars(usage, "o4-mini-2025-04-16") - 0.00264) < 1e-12)
     }
 
+    @Test func anthropicMessages() throws {
+        // Anthropic's input_tokens EXCLUDE cache reads and writes; the adapter adds them.
+        let usage = AnthropicWire.usage([
+            "input_tokens": 50, "cache_creation_input_tokens": 1200, "cache_read_input_tokens": 3000, "output_tokens": 400,
+        ])
+        #expect(usage == Usage(inputTokens: 4250, outputTokens: 400, cacheReadTokens: 3000, cacheWriteTokens: 1200))
+        // claude-sonnet-4-5: 50×3 + 3,000×0.30 + 1,200×3.75 + 400×15 = 150 + 900 + 4,500 + 6,000 = 11,550 µ$.
+        #expect(abs(try dollars(usage, "claude-sonnet-4-5-20250929") - 0.01155) < 1e-12)
+        // Dropping the cache write (the usual billing bug) would give 7,050 µ$ instead.
+    }
+
     @Test func lookupRules() {
         #expect(table.price(for: "gpt-4o-mini-2024-07-18") == table.prices["gpt-4o-mini"])
         #expect(table.price(for: "gpt-4o-2024-08-06") == table.prices["gpt-4o"])
