@@ -16,7 +16,8 @@ extension ProviderError {
     ///
     /// Bodies of every provider's shape are understood: OpenAI `{"error": {"message", "type",
     /// "code"}}`, Anthropic `{"type": "error", "error": {"type", "message"}}`, Gemini
-    /// `{"error": {"code", "message", "status"}}`, Bedrock `{"message"}` with the
+    /// `{"error": {"code", "message", "status", "details"}}` (its google.rpc `ErrorInfo`
+    /// reason and `RetryInfo` delay are read too), Bedrock `{"message"}` with the
     /// `x-amzn-ErrorType` header, Ollama `{"error": "…"}`; anything else keeps its first
     /// 300 characters as the message.
     public static func http(
@@ -30,6 +31,7 @@ extension ProviderError {
         var message: String?
         var providerCode: String?
         var providerType: String?
+        var google = GoogleRPCDetails()
         if let json = try? JSONValue(parsingBytes: body) {
             let error = json["error"]
             if let text = error?.stringValue {  // Ollama, some OpenAI-compatible servers
@@ -38,6 +40,7 @@ extension ProviderError {
                 message = error["message"]?.stringValue
                 providerType = error["type"]?.stringValue ?? error["status"]?.stringValue
                 providerCode = error["code"]?.stringValue
+                google = GoogleRPCDetails(error)
             }
             if message == nil { message = json["message"]?.stringValue ?? json["Message"]?.stringValue }
             if providerType == nil { providerType = json["__type"]?.stringValue ?? json["type"]?.stringValue }
@@ -49,8 +52,8 @@ extension ProviderError {
             let raw = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return raw.isEmpty ? "HTTP \(status) with no body" : raw
         }()
-        let code = classify(status: status, type: providerType, code: providerCode, message: text)
-        var retryAfter = RateLimitState.retryAfter(headers, now: now)
+        let code = google.code ?? classify(status: status, type: providerType, code: providerCode, message: text)
+        var retryAfter = RateLimitState.retryAfter(headers, now: now) ?? google.retryDelay
         if retryAfter == nil, code == .rateLimited {
             // OpenAI sends no retry-after on some 429s; its reset headers say when.
             retryAfter = RateLimitState(headers: headers, now: now).suggestedDelay(now: now)
@@ -60,7 +63,7 @@ extension ProviderError {
             provider: provider,
             status: status,
             message: text,
-            providerCode: providerCode ?? providerType,
+            providerCode: google.reason ?? providerCode ?? providerType,
             requestID: requestID,
             retryAfter: retryAfter
         )
@@ -74,14 +77,49 @@ extension ProviderError {
         let type = error["type"]?.stringValue ?? error["status"]?.stringValue
         let code = error["code"]?.stringValue
         let status = error["code"]?.intValue
+        let google = GoogleRPCDetails(error)
         return ProviderError(
-            classify(status: status ?? 0, type: type, code: code, message: message),
+            google.code ?? classify(status: status ?? 0, type: type, code: code, message: message),
             provider: provider,
             status: nil,
             message: message,
-            providerCode: code ?? type,
-            requestID: requestID
+            providerCode: google.reason ?? code ?? type,
+            requestID: requestID,
+            retryAfter: google.retryDelay
         )
+    }
+
+    /// What the `details` of a Google API error (`google.rpc.Status`) add: the `ErrorInfo`
+    /// reason (`API_KEY_INVALID` is an authentication failure, though sent as HTTP 400
+    /// INVALID_ARGUMENT) and the `RetryInfo` delay (`"37s"`), which Gemini sends on 429s
+    /// instead of a Retry-After header.
+    struct GoogleRPCDetails {
+        var reason: String?
+        var retryDelay: Duration?
+
+        init() {}
+
+        init(_ error: JSONValue) {
+            for detail in error["details"]?.arrayValue ?? [] {
+                let type = detail["@type"]?.stringValue ?? ""
+                if type.hasSuffix("google.rpc.ErrorInfo"), reason == nil {
+                    reason = detail["reason"]?.stringValue
+                } else if type.hasSuffix("google.rpc.RetryInfo"), retryDelay == nil {
+                    // A protobuf Duration in JSON: decimal seconds with an "s" suffix.
+                    if let text = detail["retryDelay"]?.stringValue, let seconds = RateLimitState.goDuration(text) {
+                        retryDelay = .milliseconds(Int64((seconds * 1000).rounded(.up)))
+                    }
+                }
+            }
+        }
+
+        /// The code the reason decides, when it decides one.
+        var code: Code? {
+            switch reason {
+            case "API_KEY_INVALID", "API_KEY_EXPIRED", "ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_INVALID": .authentication
+            default: nil
+            }
+        }
     }
 
     static func classify(status: Int, type: String?, code: String?, message: String) -> Code {
