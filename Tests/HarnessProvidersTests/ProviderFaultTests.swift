@@ -339,3 +339,21 @@ import Testing
         #expect(delay > .seconds(15) && delay <= .seconds(20))
     }
 }
+
+/// A streamed request answered with one JSON body (as LiteLLM's Anthropic route does for
+/// mocked answers) is delivered as that answer's events.
+@Suite struct WholeAnswerToStreamTests {
+    @Test func anthropicJSONAnswerToAStreamedRequest() async throws {
+        let server = try await WireTestServer.start { _ in
+            .json(#"{"content":[{"text":"Hello from a proxy.","type":"text"}],"id":"msg_1","model":"claude-mock","role":"assistant","stop_reason":"end_turn","stop_sequence":null,"type":"message","usage":{"input_tokens":20,"output_tokens":5}}"#)
+        }
+        defer { server.shutdown() }
+        let model = AnthropicModel(apiKey: "sk-ant-test-0123456789", settings: ProviderSettings(baseURL: server.baseURL, providerName: "anthropic"))
+        let (events, error) = await collect(model.stream(OpenAIChatTests.request))
+        #expect(error == nil)
+        checkGrammar(events)
+        #expect(summary(events).text == "Hello from a proxy.")
+        #expect(summary(events).usage == Usage(inputTokens: 20, outputTokens: 5))
+        #expect(summary(events).finish == .stop)
+    }
+}

@@ -95,7 +95,12 @@ public struct AnthropicModel: LanguageModel {
     public func stream(_ request: ModelRequest) -> ModelEventStream {
         let provider = providerName
         let settings = self.settings
-        return client.eventStream(httpRequest(request, stream: true), provider: provider, timeouts: settings.timeouts) { head in
+        return client.eventStream(
+            httpRequest(request, stream: true),
+            provider: provider,
+            timeouts: settings.timeouts,
+            decodeWhole: { json, head in try AnthropicWire.response(json, provider: provider, requestID: head.requestID) }
+        ) { head in
             settings.observe(head)
             return AnthropicStreamMapper(provider: provider, requestID: head.requestID)
         }

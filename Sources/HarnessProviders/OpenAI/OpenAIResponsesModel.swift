@@ -65,7 +65,12 @@ public struct OpenAIResponsesModel: LanguageModel {
     public func stream(_ request: ModelRequest) -> ModelEventStream {
         let provider = providerName
         let settings = self.settings
-        return client.eventStream(httpRequest(request, stream: true), provider: provider, timeouts: settings.timeouts) { head in
+        return client.eventStream(
+            httpRequest(request, stream: true),
+            provider: provider,
+            timeouts: settings.timeouts,
+            decodeWhole: { json, head in try OpenAIResponsesWire.response(json, provider: provider, requestID: head.requestID) }
+        ) { head in
             settings.observe(head)
             return OpenAIResponsesStreamMapper(provider: provider, requestID: head.requestID)
         }

@@ -9,6 +9,7 @@
 
 public import HarnessCore
 import NIOCore
+import NIOHTTP1
 
 /// Turns a provider's streamed response body into ModelStreamEvents.
 ///
@@ -27,16 +28,28 @@ extension ProviderHTTPClient {
     /// Events already delivered stay delivered when the stream breaks; the stream then
     /// throws a ``ProviderError`` that says why. Ending the iteration early (or cancelling
     /// the consuming task) cancels the request and closes its connection.
+    ///
+    /// Some compatible servers (LiteLLM's Anthropic route with mocked answers, for one)
+    /// answer a streamed request with one JSON body. When the response says
+    /// `application/json` and `decodeWhole` is given, the body is decoded by it and delivered
+    /// as the events of that whole answer.
     public func eventStream<Mapper: WireEventMapper>(
         _ request: ProviderHTTPRequest,
         provider: String,
         timeouts: ProviderTimeouts = .default,
+        decodeWhole: (@Sendable (JSONValue, ProviderHTTPResponse) throws -> ModelResponse)? = nil,
         makeMapper: @escaping @Sendable (ProviderHTTPResponse) -> Mapper
     ) -> ModelEventStream {
         let (stream, continuation) = AsyncThrowingStream<ModelStreamEvent, any Error>.makeStream()
         let task = Task {
             do {
                 try await execute(request, provider: provider, timeouts: timeouts) { head, body in
+                    if let decodeWhole, head.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true {
+                        let bytes = try await body.collect(upTo: Self.maxBodyBytes, provider: provider, requestID: head.requestID)
+                        let json = try WireJSON.parse(bytes: bytes, provider: provider, requestID: head.requestID, what: "the response")
+                        for event in try decodeWhole(json, head).streamEvents() { continuation.yield(event) }
+                        return
+                    }
                     var mapper = makeMapper(head)
                     var events: [ModelStreamEvent] = []
                     do {
