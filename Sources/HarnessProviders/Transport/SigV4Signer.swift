@@ -11,7 +11,7 @@ import Crypto
 public import Foundation
 
 /// AWS credentials. The secret never appears in errors or descriptions.
-public struct AWSCredentials: Sendable, CustomStringConvertible {
+public struct AWSCredentials: Sendable, CustomStringConvertible, CustomReflectable {
     public var accessKeyID: String
     public var secretAccessKey: String
     public var sessionToken: String?
@@ -23,6 +23,11 @@ public struct AWSCredentials: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "AWSCredentials(\(accessKeyID), secret redacted)" }
+
+    /// What `dump` and debuggers show: the key id only.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessKeyID": accessKeyID, "secretAccessKey": "[redacted]", "sessionToken": sessionToken == nil ? "none" : "[redacted]"], displayStyle: .struct)
+    }
 }
 
 /// AWS Signature Version 4 (header signing), as botocore's `SigV4Auth` does it.
