@@ -47,6 +47,7 @@ public enum ProviderCatalog {
         case "openai-responses": return try OpenAIResponsesModel(environment: environment, client: client)
         case "anthropic": return try AnthropicModel(environment: environment, client: client)
         case "gemini": return try GeminiModel(environment: environment, client: client)
+        case "bedrock": return try BedrockModel(environment: environment, client: client)
         case "ollama": return OllamaModel(environment: environment, client: client)
         default:
             throw ProviderConfigurationError(provider: name, "unknown provider; choose one of \(names.joined(separator: ", "))")

@@ -55,6 +55,31 @@ import Testing
         // Dropping the cache write (the usual billing bug) would give 7,050 µ$ instead.
     }
 
+    @Test func gemini() throws {
+        // promptTokenCount includes the cached tokens; thoughts are NOT in candidatesTokenCount.
+        let usage = GeminiWire.usage([
+            "promptTokenCount": 10000, "cachedContentTokenCount": 8000, "candidatesTokenCount": 500,
+            "thoughtsTokenCount": 1500, "totalTokenCount": 12000,
+        ])
+        #expect(usage == Usage(inputTokens: 10000, outputTokens: 2000, cacheReadTokens: 8000, reasoningTokens: 1500))
+        // gemini-2.5-flash: 2,000×0.30 + 8,000×0.03 + 2,000×2.50 = 600 + 240 + 5,000 = 5,840 µ$.
+        #expect(abs(try dollars(usage, "gemini-2.5-flash") - 0.00584) < 1e-12)
+        // Dropping the thinking tokens (the usual bug) would bill 1,250 µ$ less output.
+    }
+
+    @Test func bedrockConverse() throws {
+        // Bedrock's inputTokens EXCLUDE cache reads and writes.
+        let usage = BedrockWire.usage([
+            "inputTokens": 100, "outputTokens": 250, "totalTokens": 4350,
+            "cacheReadInputTokens": 3000, "cacheWriteInputTokens": 1000,
+        ])
+        #expect(usage == Usage(inputTokens: 4100, outputTokens: 250, cacheReadTokens: 3000, cacheWriteTokens: 1000))
+        // Claude 3.5 Haiku on Bedrock: 100×0.80 + 3,000×0.08 + 1,000×1.00 + 250×4 = 80 + 240 + 1,000 + 1,000 = 2,320 µ$.
+        #expect(abs(try dollars(usage, "us.anthropic.claude-3-5-haiku-20241022-v1:0") - 0.00232) < 1e-12)
+        // Amazon Nova Pro (no cache-write price: billed as input): 100×0.80 + 3,000×0.20 + 1,000×0.80 + 250×3.20 = 2,280 µ$.
+        #expect(abs(try dollars(usage, "amazon.nova-pro-v1:0") - 0.00228) < 1e-12)
+    }
+
     @Test func lookupRules() {
         #expect(table.price(for: "gpt-4o-mini-2024-07-18") == table.prices["gpt-4o-mini"])
         #expect(table.price(for: "gpt-4o-2024-08-06") == table.prices["gpt-4o"])
