@@ -83,3 +83,40 @@ import Testing
         #expect(server.requests.first?.uri == "/api/embed")
     }
 }
+
+/// Bedrock embeddings (shapes from the Bedrock user guide's Titan Text Embeddings V2 and
+/// Cohere Embed request/response pages), signed requests to a local server.
+@Suite struct BedrockEmbedderTests {
+    static func embedder(_ server: WireTestServer) -> BedrockEmbedder {
+        let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        let model = BedrockModel(credentials: credentials, region: "us-east-1", settings: ProviderSettings(baseURL: server.baseURL, providerName: "bedrock"))
+        return BedrockEmbedder(model: model, dimensions: 256)
+    }
+
+    @Test func titanOneRequestPerTextInOrder() async throws {
+        let server = try await WireTestServer.start { request in
+            let text = (try? JSONValue(parsingBytes: request.body))?["inputText"]?.stringValue ?? ""
+            return .json(#"{"embedding":[\#(text.count),0.5],"inputTextTokenCount":\#(text.count)}"#)
+        }
+        defer { server.shutdown() }
+        let texts = (1...20).map { String(repeating: "x", count: $0) }
+        let result = try await Self.embedder(server).embed(texts, model: "amazon.titan-embed-text-v2:0")
+        #expect(result.vectors.map { Int($0[0]) } == Array(1...20))
+        #expect(result.usage.inputTokens == (1...20).reduce(0, +))
+        let first = try #require(server.requests.first)
+        #expect(first.uri == "/model/amazon.titan-embed-text-v2%3A0/invoke")
+        #expect(first.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") == true)
+        #expect(try JSONValue(parsingBytes: first.body)["dimensions"] == 256)
+    }
+
+    @Test func cohereBatch() async throws {
+        let server = try await WireTestServer.start { _ in
+            .json(#"{"embeddings":[[0.1,0.2],[0.3,0.4]],"id":"e1","response_type":"embeddings_floats","texts":["a","b"]}"#)
+        }
+        defer { server.shutdown() }
+        let result = try await Self.embedder(server).embed(["a", "b"], model: "cohere.embed-english-v3")
+        #expect(result.vectors == [[0.1, 0.2], [0.3, 0.4]])
+        #expect(server.requests.count == 1)
+        #expect(try JSONValue(parsingBytes: server.requests[0].body) == ["texts": ["a", "b"], "input_type": "search_document"])
+    }
+}

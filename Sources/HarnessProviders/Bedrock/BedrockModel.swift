@@ -28,7 +28,7 @@ public struct BedrockModel: LanguageModel, CustomStringConvertible, CustomReflec
     public var region: String
     /// The SigV4 service name.
     public var signingService = "bedrock"
-    private let client: ProviderHTTPClient
+    let client: ProviderHTTPClient
 
     /// The Bedrock runtime endpoint of `region`.
     public static func endpoint(region: String) -> String { "https://bedrock-runtime.\(region).amazonaws.com" }
@@ -86,26 +86,33 @@ public struct BedrockModel: LanguageModel, CustomStringConvertible, CustomReflec
 
     /// The signed HTTP request for `request`.
     func httpRequest(_ request: ModelRequest, stream: Bool) throws -> ProviderHTTPRequest {
+        guard !request.model.isEmpty else {
+            throw ProviderError(.invalidRequest, provider: providerName, message: "the request names no model id")
+        }
+        let body = try BedrockWire.body(for: request, provider: providerName).canonicalBytes
+        return try signedRequest(
+            model: request.model,
+            action: stream ? "converse-stream" : "converse",
+            body: body,
+            accept: stream ? "application/vnd.amazon.eventstream" : "application/json"
+        )
+    }
+
+    /// A signed POST of `body` to `/model/{model}/{action}` (`converse`, `invoke`…).
+    func signedRequest(model: String, action: String, body: [UInt8], accept: String) throws -> ProviderHTTPRequest {
         let provider = providerName
         guard let url = URLComponents(string: settings.baseURL), let host = url.host, !host.isEmpty,
             let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https"
         else {
             throw ProviderConfigurationError(provider: provider, "the base URL '\(settings.baseURL)' is not an http(s) URL with a host")
         }
-        guard !request.model.isEmpty else {
-            throw ProviderError(.invalidRequest, provider: provider, message: "the request names no model id")
-        }
         var basePath = url.percentEncodedPath
         while basePath.hasSuffix("/") { basePath.removeLast() }
-        let path = basePath + "/model/" + SigV4Signer.encode(request.model) + (stream ? "/converse-stream" : "/converse")
+        let path = basePath + "/model/" + SigV4Signer.encode(model) + "/" + action
         var hostHeader = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host  // an IPv6 literal
         if let port = url.port, port != (scheme == "https" ? 443 : 80) { hostHeader += ":\(port)" }
 
-        let body = try BedrockWire.body(for: request, provider: provider).canonicalBytes
-        var headers = settings.httpHeaders([
-            ("content-type", "application/json"),
-            ("accept", stream ? "application/vnd.amazon.eventstream" : "application/json"),
-        ])
+        var headers = settings.httpHeaders([("content-type", "application/json"), ("accept", accept)])
         headers.replaceOrAdd(name: "host", value: hostHeader)
         var signed = SigV4Signer.Request(
             method: "POST",
