@@ -82,8 +82,11 @@ import Testing
     @Test func connectionResetMidStream() async throws {
         let bytes = try OpenAIChatTests.fixture("tool-calls-parallel-two-functions")
         let server = try await WireTestServer.start { _ in
-            var reply = WireTestServer.Reply.sse(bytes, chunking: .sizes(Array(repeating: 64, count: 100)))
+            var reply = WireTestServer.Reply.sse(bytes, chunking: .sizes(Array(repeating: 256, count: 100)))
             reply.resetAfter = bytes.count / 2
+            // Paced, so the client has read what came before the reset: a kernel may drop
+            // unread received data when the RST arrives.
+            reply.chunkDelay = .milliseconds(10)
             return reply
         }
         defer { server.shutdown() }
