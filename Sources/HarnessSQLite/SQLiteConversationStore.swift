@@ -16,11 +16,18 @@ public import HarnessCore
 /// A turn is one row of `turns`: its message as JSON (every content part: text, images,
 /// tool calls, tool results), the model, each kind of token in its own column, metadata as
 /// JSON (and, for ``search(tenant:metadataKey:value:limit:)``, one row per entry in
-/// `turn_metadata`), and its time. An append is one write transaction: it creates or
-/// touches the conversation, numbers the turn one past the highest sequence stored, and
-/// inserts it. Writes are serialized (across processes too), so appends to one
-/// conversation get consecutive numbers in a total order; and the transaction is on disk
-/// when `append` returns (see ``SQLiteDatabase/Configuration/synchronous``).
+/// `turn_metadata`), and its time. An append creates or touches the conversation, numbers
+/// the turn one past the highest sequence stored, and inserts it, all in one savepoint.
+/// Writes are serialized (across processes too), so appends to one conversation get
+/// consecutive numbers in a total order, the order in which the appends were called.
+///
+/// Appends use group commit: those called while a transaction commits wait, and the next
+/// transaction makes all of them, so that concurrent appends share one sync to disk. An
+/// append returns once its transaction is on disk (see
+/// ``SQLiteDatabase/Configuration/synchronous``). An append that fails rolls back alone;
+/// one cancelled before its transaction began is not made and throws `CancellationError`.
+/// A caller that awaits each append before the next cannot share a transaction with itself:
+/// group commit helps concurrent appends only.
 ///
 /// Every query filters on the tenant: the same conversation id in two tenants names two
 /// conversations.
@@ -43,7 +50,7 @@ public struct SQLiteConversationStore: ConversationStore {
         } catch {
             throw HarnessError(.invalidArgument, "the turn could not be encoded as JSON")
         }
-        return try await database.write("appending a turn") { db in
+        return try await database.groupedWrite("appending a turn") { db in
             let time = StoredValue.time(turn.createdAt)
             try db.execute(
                 sql: """
