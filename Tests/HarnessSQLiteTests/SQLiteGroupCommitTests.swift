@@ -85,8 +85,9 @@ import Testing
         defer { gate.open() }
         let first = try await gate.submitInFlight(store, Turn(message: .user("a")), to: "c")
         let x = try await gate.submitWaiting(store, Turn(message: .user("x")), to: "c")
-        let poisoned = try await gate.submitWaiting(store, Turn(message: .user("p"), metadata: ["poison": "1"]), to: "c")
-        let poisonedElsewhere = try await gate.submitWaiting(store, Turn(message: .user("q"), metadata: ["poison": "1"]), to: "new")
+        let poison = ["poison": "1"]
+        let poisoned = try await gate.submitWaiting(store, Turn(message: .user("p"), metadata: poison), to: "c")
+        let poisonedElsewhere = try await gate.submitWaiting(store, Turn(message: .user("q"), metadata: poison), to: "new")
         let y = try await gate.submitWaiting(store, Turn(message: .user("y")), to: "c")
         gate.open()
 
@@ -212,17 +213,27 @@ final class WriterGate: Sendable {
 
     /// Appends `turn` in a task and returns once the append was taken into a transaction
     /// (which waits for the gate). Call it before anything else is submitted.
-    func submitInFlight(_ store: SQLiteConversationStore, _ turn: Turn, to conversation: String) async throws -> Task<Turn, any Error> {
+    func submitInFlight(
+        _ store: SQLiteConversationStore,
+        _ turn: Turn,
+        to conversation: String
+    ) async throws -> Task<Turn, any Error> {
         let queue = database.groupCommit
         let batches = queue.statistics.batches
         let task = Task { try await store.append(turn, to: conversation, tenant: "t") }
-        try await Self.waitUntil("the append is in flight") { queue.statistics.batches == batches + 1 && queue.waitingCount == 0 }
+        try await Self.waitUntil("the append is in flight") {
+            queue.statistics.batches == batches + 1 && queue.waitingCount == 0
+        }
         return task
     }
 
     /// Appends `turn` in a task and returns once it waits in the queue, after those
     /// submitted before.
-    func submitWaiting(_ store: SQLiteConversationStore, _ turn: Turn, to conversation: String) async throws -> Task<Turn, any Error> {
+    func submitWaiting(
+        _ store: SQLiteConversationStore,
+        _ turn: Turn,
+        to conversation: String
+    ) async throws -> Task<Turn, any Error> {
         let queue = database.groupCommit
         let waiting = queue.waitingCount
         let task = Task { try await store.append(turn, to: conversation, tenant: "t") }
