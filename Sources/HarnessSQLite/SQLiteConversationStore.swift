@@ -16,11 +16,18 @@ public import HarnessCore
 /// A turn is one row of `turns`: its message as JSON (every content part: text, images,
 /// tool calls, tool results), the model, each kind of token in its own column, metadata as
 /// JSON (and, for ``search(tenant:metadataKey:value:limit:)``, one row per entry in
-/// `turn_metadata`), and its time. An append is one write transaction: it creates or
-/// touches the conversation, numbers the turn one past the highest sequence stored, and
-/// inserts it. Writes are serialized (across processes too), so appends to one
-/// conversation get consecutive numbers in a total order; and the transaction is on disk
-/// when `append` returns (see ``SQLiteDatabase/Configuration/synchronous``).
+/// `turn_metadata`), and its time. An append creates or touches the conversation, numbers
+/// the turn one past the highest sequence stored, and inserts it, all in one savepoint.
+/// Writes are serialized (across processes too), so appends to one conversation get
+/// consecutive numbers in a total order, the order in which the appends were called.
+///
+/// Appends use group commit: those called while a transaction commits wait, and the next
+/// transaction makes all of them, so that concurrent appends share one sync to disk. An
+/// append returns once its transaction is on disk (see
+/// ``SQLiteDatabase/Configuration/synchronous``). An append that fails rolls back alone;
+/// one cancelled before its transaction began is not made and throws `CancellationError`.
+/// A caller that awaits each append before the next cannot share a transaction with itself:
+/// group commit helps concurrent appends only.
 ///
 /// Every query filters on the tenant: the same conversation id in two tenants names two
 /// conversations.
@@ -39,47 +46,32 @@ public struct SQLiteConversationStore: ConversationStore {
         let metadataJSON: String
         do {
             messageJSON = try StoredValue.json(turn.message)
-            metadataJSON = try StoredValue.json(turn.metadata)
+            metadataJSON = turn.metadata.isEmpty ? "{}" : try StoredValue.json(turn.metadata)
         } catch {
             throw HarnessError(.invalidArgument, "the turn could not be encoded as JSON")
         }
-        return try await database.write("appending a turn") { db in
+        return try await database.groupedWrite("appending a turn") { db in
+            // Cached statements: an append is compiled once per connection, not each time
+            // (compiling was a large part of the writer's time per append).
             let time = StoredValue.time(turn.createdAt)
-            try db.execute(
-                sql: """
-                    INSERT INTO conversations (tenant, id, created_at, updated_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (tenant, id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)
-                    """,
-                arguments: [tenant, conversationID, time, time]
-            )
+            try db.cachedStatement(sql: Self.touchConversation).execute(arguments: [tenant, conversationID, time, time])
             let sequence = try Int.fetchOne(
-                db,
-                sql: "SELECT COALESCE(MAX(sequence) + 1, 0) FROM turns WHERE tenant = ? AND conversation_id = ?",
+                db.cachedStatement(sql: Self.nextSequence),
                 arguments: [tenant, conversationID]
             ) ?? 0
             let usage = turn.usage
-            try db.execute(
-                sql: """
-                    INSERT INTO turns (
-                        tenant, conversation_id, sequence, role, message_json, model,
-                        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-                        metadata_json, created_at
-                    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+            try db.cachedStatement(sql: Self.insertTurn).execute(
                 arguments: [
                     tenant, conversationID, sequence, turn.message.role.rawValue, messageJSON, turn.model,
                     usage?.inputTokens, usage?.outputTokens, usage?.cacheReadTokens, usage?.cacheWriteTokens,
                     usage?.reasoningTokens, metadataJSON, time,
                 ]
             )
-            for (key, value) in turn.metadata {
-                try db.execute(
-                    sql: """
-                        INSERT INTO turn_metadata (tenant, conversation_id, sequence, key, value)
-                        VALUES (?, ?, ?, ?, ?)
-                        """,
-                    arguments: [tenant, conversationID, sequence, key, value]
-                )
+            if !turn.metadata.isEmpty {
+                let insertMetadata = try db.cachedStatement(sql: Self.insertMetadata)
+                for (key, value) in turn.metadata {
+                    try insertMetadata.execute(arguments: [tenant, conversationID, sequence, key, value])
+                }
             }
             var stored = turn
             stored.sequence = sequence
@@ -153,6 +145,29 @@ public struct SQLiteConversationStore: ConversationStore {
             return try rows.map(Self.turn)
         }
     }
+
+    // MARK: - Statements of an append
+
+    static let touchConversation = """
+        INSERT INTO conversations (tenant, id, created_at, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (tenant, id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)
+        """
+
+    static let nextSequence = """
+        SELECT COALESCE(MAX(sequence) + 1, 0) FROM turns WHERE tenant = ? AND conversation_id = ?
+        """
+
+    static let insertTurn = """
+        INSERT INTO turns (
+            tenant, conversation_id, sequence, role, message_json, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+            metadata_json, created_at
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    static let insertMetadata = """
+        INSERT INTO turn_metadata (tenant, conversation_id, sequence, key, value) VALUES (?, ?, ?, ?, ?)
+        """
 
     // MARK: - Rows
 

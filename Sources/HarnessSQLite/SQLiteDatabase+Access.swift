@@ -23,6 +23,26 @@ extension SQLiteDatabase {
         }
     }
 
+    /// Runs `updates` in a savepoint of a write transaction that it shares with the other
+    /// grouped writes waiting at the time (group commit: one sync to disk for all of them),
+    /// and returns once that transaction has committed. When `updates` throws, its savepoint
+    /// alone is rolled back; when the shared transaction fails, every write in it fails.
+    /// A task cancelled before its write was taken into a transaction gets
+    /// `CancellationError`, and the write is not made. See ``GroupCommitQueue``.
+    ///
+    /// `updates` must not depend on being alone in its transaction: it sees the writes made
+    /// before it in the same transaction, as if they had committed.
+    func groupedWrite<T: Sendable>(
+        _ operation: String,
+        _ updates: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do {
+            return try await groupCommit.write(updates)
+        } catch {
+            throw Self.storageError(error, operation)
+        }
+    }
+
     /// Runs `value` on a read connection, in a transaction that sees one snapshot.
     func read<T: Sendable>(_ operation: String, _ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {

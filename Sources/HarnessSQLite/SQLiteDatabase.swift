@@ -25,12 +25,14 @@ import HarnessCore
 /// by a newer Harness; opening it throws a ``HarnessError`` with code `storage` rather than
 /// risk reading or writing a schema it does not understand.
 ///
-/// Writes run one at a time, each in its own `BEGIN IMMEDIATE` transaction, so that a
-/// store can read and then write in one step (for instance to number a turn) without
-/// another writer, in this process or another, coming in between. With the default
+/// Writes run one at a time, each in a `BEGIN IMMEDIATE` transaction, so that a store can
+/// read and then write in one step (for instance to number a turn) without another writer,
+/// in this process or another, coming in between. With the default
 /// ``Configuration/Synchronous/full``, a transaction is on disk when the call that made it
 /// returns: it survives the process being killed and (on a disk that honours sync
-/// requests) the machine losing power.
+/// requests) the machine losing power. Conversation appends share transactions (group
+/// commit): those that arrive while one commits are made together in the next, each in a
+/// savepoint of its own, and each returns once that transaction is on disk.
 ///
 /// ```swift
 /// let database = try SQLiteDatabase(path: SQLiteDatabase.defaultPath)
@@ -84,6 +86,9 @@ public struct SQLiteDatabase: Sendable {
     /// The connections.
     let writer: any DatabaseWriter
 
+    /// The queue of writes that share transactions (see ``groupedWrite(_:_:)``).
+    let groupCommit: GroupCommitQueue
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// - Throws: ``HarnessError`` with code `storage` when the file cannot be opened or
@@ -129,6 +134,7 @@ public struct SQLiteDatabase: Sendable {
     init(writer: any DatabaseWriter, path: String?) {
         self.writer = writer
         self.path = path
+        self.groupCommit = GroupCommitQueue(writer: writer)
     }
 
     /// Refuses a database from a newer Harness, then applies the migrations not applied yet.
