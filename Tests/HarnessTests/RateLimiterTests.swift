@@ -23,7 +23,7 @@ import Testing
     static func waitUntilTokens(
         of limiter: TokenBucketRateLimiter, key: String, below threshold: Double
     ) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while limiter.availableTokens(key: key) >= threshold {
             guard ContinuousClock.now < deadline else { return false }
             try await Task.sleep(for: .milliseconds(1))
@@ -86,9 +86,10 @@ import Testing
     }
 
     @Test func aWaiterHoldsAReservationThenUsesIt() async throws {
-        // 5 s per token: the reservation (a balance near -1, refilling at 0.2/s) stays below
-        // -0.05 for 4.75 s, long enough to be seen even on a loaded machine.
-        let limiter = TokenBucketRateLimiter(.init(capacity: 1, refillPerSecond: 0.2))
+        // 20 s per token: the reservation (a balance near -1, refilling at 0.05/s) stays below
+        // -0.05 for 19 s, long enough to be seen even when CPU-bound tests running in parallel
+        // keep the cooperative pool busy for seconds (a 4.75 s window was missed in CI).
+        let limiter = TokenBucketRateLimiter(.init(capacity: 1, refillPerSecond: 0.05))
         try await limiter.acquire(key: "k")
         let waiter = Task { try await limiter.acquire(key: "k") }
         // While it waits, its reservation shows as a negative balance.
