@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "HarnessProvidersTesting", targets: ["HarnessProvidersTesting"]),
         .library(name: "HarnessSQLite", targets: ["HarnessSQLite"]),
         .library(name: "HarnessPostgres", targets: ["HarnessPostgres"]),
+        .library(name: "HarnessServer", targets: ["HarnessServer"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
@@ -33,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "HarnessCore"),
@@ -87,12 +92,31 @@ let package = Package(
             name: "HarnessPostgres",
             dependencies: ["Harness", "HarnessCore", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
+        // The gateway: OpenAI- and Anthropic-compatible HTTP API in front of every provider.
+        .target(
+            name: "HarnessServer",
+            dependencies: [
+                "Harness", "HarnessCore", "HarnessConfig", "HarnessProviders", "HarnessTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "harness",
             dependencies: [
                 "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting", "HarnessSQLite", "HarnessPostgres", "HarnessProviders",
+                "HarnessServer",
                 "HarnessProvidersTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,6 +133,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["Fixtures"]  // read at test time by path (the botocore cross-check script)
+        ),
+        .testTarget(
+            name: "HarnessServerTests",
+            dependencies: [
+                "HarnessServer", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting", "Harness", "HarnessCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),

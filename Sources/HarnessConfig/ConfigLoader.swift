@@ -127,8 +127,10 @@ public enum ConfigLoader {
             walk(root, prefix: "", source: source, config: &config, diagnostics: &diagnostics)
         }
         applyEnvironment(environment, config: &config, diagnostics: &diagnostics)
+        applyServerEnvironment(environment, config: &config, diagnostics: &diagnostics)
         if let url = environment["HARNESS_DATABASE_URL"], !url.isEmpty { config.storage = url }
         validate(config, source: source, diagnostics: &diagnostics)
+        validateGateway(config, source: source, diagnostics: &diagnostics)
         if !diagnostics.isEmpty { throw ConfigError(diagnostics) }
         return config
     }
@@ -151,7 +153,10 @@ public enum ConfigLoader {
                 diagnostics.append(ConfigDiagnostic(source: source, line: line, key: path, message: "appears twice"))
                 continue
             }
-            if prefix.isEmpty, name == "pricing" {
+            if prefix.isEmpty, let walker = gatewaySections[name] {
+                if case .scalar(let s) = valueNode, isNull(s.string) { continue }
+                walker(valueNode, source, &config, &diagnostics)
+            } else if prefix.isEmpty, name == "pricing" {
                 if case .scalar(let s) = valueNode, isNull(s.string) { continue }
                 walkPricing(valueNode, source: source, config: &config, diagnostics: &diagnostics)
             } else if prefix.isEmpty, sections.contains(name) {
@@ -339,7 +344,7 @@ public enum ConfigLoader {
 
     /// The known key closest to `path` by edit distance, if it is close.
     static func nearest(_ path: String) -> String? {
-        let candidates = sections.contains(path) ? [] : keys.map(\.path) + sections.sorted()
+        let candidates = sections.contains(path) ? [] : keys.map(\.path) + sections.sorted() + ["pricing"] + gatewaySections.keys.sorted()
         var best: (String, Int)? = nil
         for candidate in candidates {
             let d = editDistance(path, candidate)

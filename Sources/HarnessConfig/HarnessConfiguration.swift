@@ -89,6 +89,13 @@ public struct HarnessConfiguration: Sendable, Hashable {
     /// Prices that replace or add to ``PricingTable/defaults``, by model name.
     public var pricing: [String: ModelPrice] = [:]
 
+    /// The gateway server (`server:`).
+    public var server = GatewaySettings()
+    /// The models the gateway offers, by name (`models:`). Empty: one model, `scripted`.
+    public var models: [ModelSettings] = []
+    /// The agents the gateway runs (`agents:`).
+    public var agents: [AgentSettings] = []
+
     /// The shipped prices with `pricing` applied.
     public var pricingTable: PricingTable { PricingTable.defaults.merging(pricing) }
 

@@ -76,8 +76,19 @@ public struct UsageAggregate: Sendable, Hashable, Codable {
 /// - Queries see only the given tenant's records.
 public protocol UsageLedger: Sendable {
     func record(_ record: UsageRecord) async throws
+
+    /// Records several model calls at once (one transaction where the store has them), each
+    /// as ``record(_:)`` would.
+    func record(contentsOf records: [UsageRecord]) async throws
     /// Sums per group for records with `since <= createdAt < until`, groups sorted ascending.
     func aggregate(tenant: String, by grouping: UsageGrouping, since: Date?, until: Date?) async throws -> [UsageAggregate]
     /// Total cost of the tenant's records (of one key when `apiKeyID` is given) since `since`.
     func totalCost(tenant: String, apiKeyID: String?, since: Date?) async throws -> Double
+}
+
+extension UsageLedger {
+    /// One ``record(_:)`` per record, in order.
+    public func record(contentsOf records: [UsageRecord]) async throws {
+        for r in records { try await record(r) }
+    }
 }

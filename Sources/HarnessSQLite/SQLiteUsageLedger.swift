@@ -26,24 +26,30 @@ public struct SQLiteUsageLedger: UsageLedger {
     }
 
     public func record(_ record: UsageRecord) async throws {
+        try await self.record(contentsOf: [record])
+    }
+
+    /// Every record in one transaction: one commit (one fsync) for the batch.
+    public func record(contentsOf records: [UsageRecord]) async throws {
+        guard !records.isEmpty else { return }
         try await database.write("recording usage") { db in
-            let usage = record.usage
-            try db.execute(
-                sql: """
-                    INSERT INTO usage_records (
-                        tenant, id, api_key_id, conversation_id, model, provider,
-                        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-                        cost_usd, latency_ms, status, created_at
-                    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (tenant, id) DO NOTHING
-                    """,
-                arguments: [
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO usage_records (
+                    tenant, id, api_key_id, conversation_id, model, provider,
+                    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                    cost_usd, latency_ms, status, created_at
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, id) DO NOTHING
+                """)
+            for record in records {
+                let usage = record.usage
+                try statement.execute(arguments: [
                     record.tenant, record.id, record.apiKeyID, record.conversationID, record.model, record.provider,
                     usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens,
                     usage.reasoningTokens, record.costUSD, record.latencyMilliseconds, record.status,
                     StoredValue.time(record.createdAt),
-                ]
-            )
+                ])
+            }
         }
     }
 

@@ -9,46 +9,13 @@
 
 import Harness
 import HarnessCore
+import HarnessServer
 import HarnessTesting
 
-/// The demo's two tools: a weather lookup and a unit conversion, with simulated latency.
+/// The demo's two tools (the gateway's built-in tools, with simulated latency).
 enum DemoTools {
-    static let table: [String: (Double, String)] = [
-        "paris": (18, "cloudy"), "tokyo": (24, "clear"), "lisbon": (21, "sunny"), "oslo": (6, "rain"),
-    ]
-
-    static let weather = FunctionTool(
-        name: "get_weather",
-        description: "Current weather for a city.",
-        inputSchema: [
-            "type": "object",
-            "properties": ["city": ["type": "string", "description": "City name"]],
-            "required": ["city"],
-        ],
-        isReadOnly: true
-    ) { args, _ in
-        try await Task.sleep(for: .milliseconds(120))
-        guard let city = args["city"]?.stringValue else { return ToolOutput("missing 'city'", isError: true) }
-        guard let (temp, conditions) = table[city.lowercased()] else {
-            return ToolOutput("no weather data for \(city)", isError: true)
-        }
-        return ToolOutput(json: ["city": .string(city), "temp_c": .number(temp), "conditions": .string(conditions)])
-    }
-
-    static let convert = FunctionTool(
-        name: "convert_temperature",
-        description: "Converts Celsius to Fahrenheit.",
-        inputSchema: [
-            "type": "object",
-            "properties": ["celsius": ["type": "number"]],
-            "required": ["celsius"],
-        ],
-        isReadOnly: true
-    ) { args, _ in
-        try await Task.sleep(for: .milliseconds(60))
-        guard let c = args["celsius"]?.doubleValue else { return ToolOutput("missing 'celsius'", isError: true) }
-        return ToolOutput(json: ["celsius": .number(c), "fahrenheit": .number(((c * 9 / 5 + 32) * 10).rounded() / 10)])
-    }
+    static let weather = BuiltinTools.weather
+    static let convert = BuiltinTools.convert
 }
 
 /// The scripted model's side of the demo conversation.

@@ -9,7 +9,9 @@
 
 import ArgumentParser
 import Foundation
+import Harness
 import HarnessCore
+import HarnessServer
 import HarnessPostgres
 import HarnessSQLite
 
@@ -29,5 +31,33 @@ enum Stores {
         }
         let database = try SQLiteDatabase(path: String(location.dropFirst("sqlite:".count)))
         return try await body(SQLiteConversationStore(database: database))
+    }
+
+    /// The gateway's stores in `location` (`memory`, `sqlite:PATH` or a `postgres://` URL).
+    static func withGatewayStores<T>(
+        _ location: String,
+        _ body: (GatewayStores) async throws -> T
+    ) async throws -> T {
+        if location == "memory" { return try await body(.inMemory()) }
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            return try await PostgresDatabase.withDatabase(url: location) { database in
+                let keys = PostgresVirtualKeyStore(database: database)
+                return try await body(GatewayStores(
+                    keys: keys, ledger: PostgresUsageLedger(database: database),
+                    conversations: PostgresConversationStore(database: database),
+                    check: { _ = try await keys.list(tenant: "__health") }
+                ))
+            }
+        }
+        guard location.hasPrefix("sqlite:") else {
+            throw ValidationError("unknown storage '\(location)': use memory, sqlite:PATH or a postgres:// URL")
+        }
+        let database = try SQLiteDatabase(path: String(location.dropFirst("sqlite:".count)))
+        let keys = SQLiteVirtualKeyStore(database: database)
+        return try await body(GatewayStores(
+            keys: keys, ledger: SQLiteUsageLedger(database: database),
+            conversations: SQLiteConversationStore(database: database),
+            check: { _ = try await keys.list(tenant: "__health") }
+        ))
     }
 }

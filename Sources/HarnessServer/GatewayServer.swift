@@ -1,0 +1,74 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HarnessCore
+import Harness
+import Prometheus
+import CoreMetrics
+import HarnessConfig
+public import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs a ``Gateway`` over HTTP with its usage recorder, under one service group.
+///
+/// On SIGTERM or SIGINT the server stops accepting connections, lets in-flight requests
+/// finish up to the configured shutdown timeout, then the usage recorder writes what is left.
+public struct GatewayServer: Sendable {
+    public let gateway: Gateway
+    public let host: String
+    public let port: Int
+    let logger: Logger
+
+    public init(gateway: Gateway, host: String? = nil, port: Int? = nil, logger: Logger = Logger(label: "harness.serve")) {
+        self.gateway = gateway
+        self.host = host ?? gateway.configuration.server.host
+        self.port = port ?? gateway.configuration.server.port
+        self.logger = logger
+    }
+
+    /// The Hummingbird application (services included).
+    public func makeApplication(onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: gateway.makeRouter(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            services: [gateway.recorder, KeyRequirementRefresher(authenticator: gateway.authenticator)],
+            onServerRunning: { channel in await onStarted(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    /// Serves until SIGTERM/SIGINT (when `signals`) or cancellation.
+    public func run(signals: Bool = true, onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var config = ServiceGroupConfiguration(
+            services: [.init(service: makeApplication(onStarted: onStarted))],
+            gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
+            logger: logger
+        )
+        config.maximumGracefulShutdownDuration = gateway.configuration.server.shutdownTimeout
+        try await ServiceGroup(configuration: config).run()
+    }
+}
+
+/// Under `auth: auto`, notices a key created by another process or instance.
+struct KeyRequirementRefresher: Service {
+    let authenticator: KeyAuthenticator
+
+    func run() async throws {
+        await authenticator.refreshRequirement()
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(5))
+                await authenticator.refreshRequirement()
+            }
+        }
+    }
+}

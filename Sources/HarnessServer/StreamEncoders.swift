@@ -1,0 +1,286 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Harness
+import Prometheus
+import CoreMetrics
+import HarnessConfig
+import HarnessCore
+
+/// Turns a model's events into OpenAI `chat.completion.chunk` server-sent events.
+struct OpenAIStreamEncoder {
+    let id: String
+    let model: String
+    let created: Int
+    let includeUsage: Bool
+    private var toolIndex: [String: Int] = [:]
+    private var usage: Usage? = nil
+
+    init(id: String, model: String, created: Int, includeUsage: Bool) {
+        self.id = id
+        self.model = model
+        self.created = created
+        self.includeUsage = includeUsage
+    }
+
+    private func chunk(into out: inout [UInt8], _ body: (inout JSONWriter) -> Void, finish: String? = nil) {
+        var w = JSONWriter(capacity: 192)
+        w.object { w in
+            w.key("id"); w.string(id)
+            w.key("object"); w.string("chat.completion.chunk")
+            w.key("created"); w.int(created)
+            w.key("model"); w.string(model)
+            w.key("choices")
+            w.array { w in
+                w.object { w in
+                    w.key("index"); w.int(0)
+                    w.key("delta"); w.object(body)
+                    w.key("logprobs"); w.null()
+                    w.key("finish_reason"); w.stringOrNull(finish)
+                }
+            }
+        }
+        SSE.frame(data: w.bytes, into: &out)
+    }
+
+    /// The first chunk: the assistant role.
+    func start(into out: inout [UInt8]) {
+        chunk(into: &out) { w in
+            w.key("role"); w.string("assistant")
+            w.key("content"); w.string("")
+        }
+    }
+
+    mutating func encode(_ event: ModelStreamEvent, into out: inout [UInt8]) {
+        switch event {
+        case .textDelta(let text):
+            guard !text.isEmpty else { return }
+            chunk(into: &out) { w in
+                w.key("content"); w.string(text)
+            }
+        case .toolCallStart(let callID, let name):
+            let index = toolIndex.count
+            toolIndex[callID] = index
+            chunk(into: &out) { w in
+                w.key("tool_calls")
+                w.array { w in
+                    w.object { w in
+                        w.key("index"); w.int(index)
+                        w.key("id"); w.string(callID)
+                        w.key("type"); w.string("function")
+                        w.key("function")
+                        w.object { w in
+                            w.key("name"); w.string(name)
+                            w.key("arguments"); w.string("")
+                        }
+                    }
+                }
+            }
+        case .toolCallArgumentsDelta(let callID, let delta):
+            guard let index = toolIndex[callID], !delta.isEmpty else { return }
+            chunk(into: &out) { w in
+                w.key("tool_calls")
+                w.array { w in
+                    w.object { w in
+                        w.key("index"); w.int(index)
+                        w.key("function")
+                        w.object { w in w.key("arguments"); w.string(delta) }
+                    }
+                }
+            }
+        case .toolCallComplete(let call):
+            // A call that arrived whole (no start event) is sent as one piece.
+            guard toolIndex[call.id] == nil else { return }
+            encode(.toolCallStart(id: call.id, name: call.name), into: &out)
+            encode(.toolCallArgumentsDelta(id: call.id, delta: call.rawArguments), into: &out)
+        case .usage(let u):
+            usage = u
+        case .finish(let reason, _):
+            chunk(into: &out, { _ in }, finish: OpenAIServerWire.finishReason(reason))
+            if includeUsage {
+                var w = JSONWriter(capacity: 256)
+                w.object { w in
+                    w.key("id"); w.string(id)
+                    w.key("object"); w.string("chat.completion.chunk")
+                    w.key("created"); w.int(created)
+                    w.key("model"); w.string(model)
+                    w.key("choices"); w.array { _ in }
+                    w.key("usage"); OpenAIServerWire.writeUsage(usage ?? .zero, into: &w)
+                }
+                SSE.frame(data: w.bytes, into: &out)
+            }
+            out.append(contentsOf: "data: [DONE]\n\n".utf8)
+        }
+    }
+
+    /// An error after the stream started: OpenAI sends it as a data event, then the stream ends.
+    static func error(_ error: GatewayError, into out: inout [UInt8]) {
+        SSE.frame(data: error.openAIBody, into: &out)
+    }
+}
+
+/// Turns a model's events into the Anthropic Messages event sequence: `message_start`,
+/// `content_block_start` / `content_block_delta` / `content_block_stop` per block, `ping`,
+/// `message_delta` (stop reason and usage) and `message_stop`.
+struct AnthropicStreamEncoder {
+    let id: String
+    let model: String
+    private var nextIndex = 0
+    /// The open text block's index.
+    private var textBlock: Int? = nil
+    /// Open tool-use blocks by call id.
+    private var toolBlocks: [String: Int] = [:]
+    private var openOrder: [Int] = []
+    private var usage: Usage? = nil
+    private var pinged = false
+
+    init(id: String, model: String) {
+        self.id = id
+        self.model = model
+    }
+
+    private static func event(_ name: String, into out: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+        var w = JSONWriter(capacity: 160)
+        w.object(body)
+        SSE.frame(event: name, data: w.bytes, into: &out)
+    }
+
+    func start(inputTokens: Int, into out: inout [UInt8]) {
+        Self.event("message_start", into: &out) { w in
+            w.key("type"); w.string("message_start")
+            w.key("message")
+            w.object { w in
+                w.key("id"); w.string(id)
+                w.key("type"); w.string("message")
+                w.key("role"); w.string("assistant")
+                w.key("model"); w.string(model)
+                w.key("content"); w.array { _ in }
+                w.key("stop_reason"); w.null()
+                w.key("stop_sequence"); w.null()
+                w.key("usage")
+                w.object { w in
+                    w.key("input_tokens"); w.int(inputTokens)
+                    w.key("output_tokens"); w.int(0)
+                }
+            }
+        }
+    }
+
+    private mutating func open(_ block: (inout JSONWriter) -> Void, into out: inout [UInt8]) -> Int {
+        let index = nextIndex
+        nextIndex += 1
+        openOrder.append(index)
+        Self.event("content_block_start", into: &out) { w in
+            w.key("type"); w.string("content_block_start")
+            w.key("index"); w.int(index)
+            w.key("content_block"); w.object(block)
+        }
+        if !pinged {
+            pinged = true
+            Self.event("ping", into: &out) { w in w.key("type"); w.string("ping") }
+        }
+        return index
+    }
+
+    private mutating func close(_ index: Int, into out: inout [UInt8]) {
+        guard let at = openOrder.firstIndex(of: index) else { return }
+        openOrder.remove(at: at)
+        Self.event("content_block_stop", into: &out) { w in
+            w.key("type"); w.string("content_block_stop")
+            w.key("index"); w.int(index)
+        }
+    }
+
+    private func delta(_ index: Int, into out: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+        Self.event("content_block_delta", into: &out) { w in
+            w.key("type"); w.string("content_block_delta")
+            w.key("index"); w.int(index)
+            w.key("delta"); w.object(body)
+        }
+    }
+
+    mutating func encode(_ event: ModelStreamEvent, into out: inout [UInt8]) {
+        switch event {
+        case .textDelta(let text):
+            guard !text.isEmpty else { return }
+            let index: Int
+            if let open = textBlock {
+                index = open
+            } else {
+                index = open({ w in
+                    w.key("type"); w.string("text")
+                    w.key("text"); w.string("")
+                }, into: &out)
+                textBlock = index
+            }
+            delta(index, into: &out) { w in
+                w.key("type"); w.string("text_delta")
+                w.key("text"); w.string(text)
+            }
+        case .toolCallStart(let callID, let name):
+            if let text = textBlock {
+                close(text, into: &out)
+                textBlock = nil
+            }
+            toolBlocks[callID] = open({ w in
+                w.key("type"); w.string("tool_use")
+                w.key("id"); w.string(callID)
+                w.key("name"); w.string(name)
+                w.key("input"); w.object { _ in }
+            }, into: &out)
+        case .toolCallArgumentsDelta(let callID, let fragment):
+            guard let index = toolBlocks[callID], !fragment.isEmpty else { return }
+            delta(index, into: &out) { w in
+                w.key("type"); w.string("input_json_delta")
+                w.key("partial_json"); w.string(fragment)
+            }
+        case .toolCallComplete(let call):
+            if toolBlocks[call.id] == nil {
+                encode(.toolCallStart(id: call.id, name: call.name), into: &out)
+                encode(.toolCallArgumentsDelta(id: call.id, delta: call.rawArguments), into: &out)
+            }
+            if let index = toolBlocks[call.id] { close(index, into: &out) }
+        case .usage(let u):
+            usage = u
+        case .finish(let reason, _):
+            for index in openOrder { close(index, into: &out) }
+            textBlock = nil
+            let usage = self.usage ?? .zero
+            Self.event("message_delta", into: &out) { w in
+                w.key("type"); w.string("message_delta")
+                w.key("delta")
+                w.object { w in
+                    w.key("stop_reason"); w.string(AnthropicServerWire.stopReason(reason))
+                    w.key("stop_sequence"); w.null()
+                }
+                w.key("usage"); AnthropicServerWire.writeUsage(usage, into: &w)
+            }
+            Self.event("message_stop", into: &out) { w in w.key("type"); w.string("message_stop") }
+        }
+    }
+
+    /// An error after the stream started: an `error` event, then the stream ends.
+    static func error(_ error: GatewayError, into out: inout [UInt8]) {
+        SSE.frame(event: "error", data: error.anthropicBody, into: &out)
+    }
+}
+
+/// Server-sent event framing.
+enum SSE {
+    static func frame(event: String? = nil, data: [UInt8], into out: inout [UInt8]) {
+        if let event {
+            out.append(contentsOf: "event: ".utf8)
+            out.append(contentsOf: event.utf8)
+            out.append(UInt8(ascii: "\n"))
+        }
+        out.append(contentsOf: "data: ".utf8)
+        out.append(contentsOf: data)
+        out.append(contentsOf: "\n\n".utf8)
+    }
+}
