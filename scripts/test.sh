@@ -52,3 +52,9 @@ if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
   echo "== LiteLLM peer check"
   scripts/litellm-check.sh "$(swift build --show-bin-path)/harness"
 fi
+
+# The gateway with the official openai and anthropic Python SDKs, unmodified.
+if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+  echo "== Gateway SDK check"
+  scripts/gateway-sdk-check.sh "$(swift build --show-bin-path)/harness"
+fi

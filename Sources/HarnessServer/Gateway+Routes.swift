@@ -147,7 +147,7 @@ extension Gateway {
         do {
             let buffer = try await body.collect(upTo: configuration.server.maxBodySize)
             return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw GatewayError(.tooLarge, code: "request_too_large", "the request body is larger than \(configuration.server.maxBodySize) bytes")
         }
     }

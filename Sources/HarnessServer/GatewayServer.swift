@@ -15,7 +15,7 @@ import HarnessConfig
 public import Hummingbird
 public import Logging
 import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 
 /// Runs a ``Gateway`` over HTTP with its usage recorder, under one service group.
@@ -46,15 +46,21 @@ public struct GatewayServer: Sendable {
         )
     }
 
-    /// Serves until SIGTERM/SIGINT (when `signals`) or cancellation.
-    public func run(signals: Bool = true, onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// The service group that runs the server; `triggerGracefulShutdown()` on it stops it
+    /// as SIGTERM would.
+    public func makeServiceGroup(signals: Bool = true, onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
         var config = ServiceGroupConfiguration(
             services: [.init(service: makeApplication(onStarted: onStarted))],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         )
         config.maximumGracefulShutdownDuration = gateway.configuration.server.shutdownTimeout
-        try await ServiceGroup(configuration: config).run()
+        return ServiceGroup(configuration: config)
+    }
+
+    /// Serves until SIGTERM/SIGINT (when `signals`) or cancellation.
+    public func run(signals: Bool = true, onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeServiceGroup(signals: signals, onStarted: onStarted).run()
     }
 }
 
@@ -64,7 +70,8 @@ struct KeyRequirementRefresher: Service {
 
     func run() async throws {
         await authenticator.refreshRequirement()
-        try await cancelWhenGracefulShutdown {
+        // Ends quietly on shutdown: a cancelled sleep is the normal way out, not a failure.
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(5))
                 await authenticator.refreshRequirement()

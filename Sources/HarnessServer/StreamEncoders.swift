@@ -7,11 +7,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import Harness
 import Prometheus
 import CoreMetrics
 import HarnessConfig
-import HarnessCore
+public import HarnessCore
 
 /// Turns a model's events into OpenAI `chat.completion.chunk` server-sent events.
 struct OpenAIStreamEncoder {
@@ -282,5 +283,39 @@ enum SSE {
         out.append(contentsOf: "data: ".utf8)
         out.append(contentsOf: data)
         out.append(contentsOf: "\n\n".utf8)
+    }
+}
+
+/// Test and tooling access to the Anthropic encoder: the events it writes, parsed.
+public struct AnthropicStreamEncoderProbe {
+    public struct Event {
+        public var name: String
+        public var data: JSONValue
+    }
+
+    var encoder: AnthropicStreamEncoder
+    var bytes: [UInt8] = []
+
+    public init(id: String, model: String) {
+        encoder = AnthropicStreamEncoder(id: id, model: model)
+        encoder.start(inputTokens: 0, into: &bytes)
+    }
+
+    public mutating func add(_ event: ModelStreamEvent) {
+        encoder.encode(event, into: &bytes)
+    }
+
+    /// Every event written so far.
+    public var events: [Event] {
+        String(decoding: bytes, as: UTF8.self).components(separatedBy: "\n\n").compactMap { block in
+            var name = ""
+            var data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+            }
+            guard !name.isEmpty, let json = try? JSONValue(parsing: data) else { return nil }
+            return Event(name: name, data: json)
+        }
     }
 }
