@@ -11,7 +11,7 @@ set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PEERS="$ROOT/../shared/peers"
 DUR="${DUR:-15s}"; CONNS="${CONNS:-1 32}"; MODES="${MODES:-json sse}"; TARGETS="${TARGETS:-nginx proxy harness litellm}"
-RUN="$ROOT/.build-peers/run/bench-$$"; mkdir -p "$RUN/nginx/logs" "$RUN/proxy/logs"
+RUN="$ROOT/.build-peers/run/bench-$$"; mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp" "$RUN/proxy/logs"
 HARNESS="${HARNESS:-}"
 if [ -z "$HARNESS" ]; then
   (cd "$ROOT" && swift build -c release --product harness 2>&1 | tail -1)
@@ -30,7 +30,8 @@ cleanup() {
 trap cleanup EXIT
 
 # (a) the fixed upstream
-nginx -q -p "$RUN/nginx/" -c "$PEERS/nginx-upstream.conf" -g "pid $RUN/nginx/nginx.pid;" || exit 1
+nginx -q -p "$RUN/nginx/" -c "$PEERS/nginx-upstream.conf" > "$RUN/nginx/logs/stdout.log" 2>&1 < /dev/null &   # daemon off in that file
+for _ in $(seq 1 50); do curl -fsS -m 1 http://127.0.0.1:18080/v1/models >/dev/null 2>&1 && break; sleep 0.1; done
 # (b) nginx as a reverse proxy in front of it: 1 worker, keepalive to the upstream
 cat > "$RUN/proxy.conf" <<CONF
 worker_processes 1;
@@ -39,6 +40,7 @@ pid $RUN/proxy/nginx.pid;
 events { worker_connections 4096; }
 http {
   access_log off;
+  keepalive_requests 1000000;
   client_body_temp_path $RUN/proxy/body; proxy_temp_path $RUN/proxy/proxy;
   fastcgi_temp_path $RUN/proxy/fcgi; uwsgi_temp_path $RUN/proxy/uwsgi; scgi_temp_path $RUN/proxy/scgi;
   upstream fixed { server 127.0.0.1:18080; keepalive 64; }

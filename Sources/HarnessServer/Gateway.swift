@@ -79,7 +79,10 @@ public final class Gateway: Sendable {
         self.registry = registry
         self.metrics = GatewayMetrics(factory: HelpfulPrometheusFactory(registry: registry))
         self.pricing = configuration.pricingTable
-        let models = try ModelCatalog.build(configuration.models, environment: environment, client: client)
+        var models = try ModelCatalog.build(configuration.models, environment: environment, client: client)
+        for (name, model) in models {
+            models[name]?.price = configuration.pricingTable.price(for: model.pricedModel) ?? configuration.pricingTable.price(for: name)
+        }
         self.models = models
         self.modelNames = models.keys.sorted()
         self.embedders = ModelCatalog.embedders(configuration.models, environment: environment, client: client)
@@ -125,7 +128,7 @@ public final class Gateway: Sendable {
 
     /// Cost of `usage` on `model` (0 when the pricing table has no price for it).
     func cost(_ usage: Usage, model: GatewayModel) -> Double {
-        pricing.cost(of: usage, model: model.pricedModel) ?? pricing.cost(of: usage, model: model.name) ?? 0
+        model.price?.cost(of: usage) ?? 0
     }
 
     /// Books a served (or failed) model call: usage ledger, key spend, token bucket, metrics.

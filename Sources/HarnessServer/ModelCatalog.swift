@@ -9,7 +9,7 @@
 
 import Prometheus
 import CoreMetrics
-import Harness
+public import Harness
 public import HarnessConfig
 public import HarnessCore
 public import HarnessProviders
@@ -53,6 +53,8 @@ public struct GatewayModel: Sendable {
     public var provider: String
     /// The first route's upstream model name (pricing).
     public var pricedModel: String
+    /// The price of one call's usage, looked up once (the pricing table matches by prefix).
+    public var price: ModelPrice? = nil
 }
 
 /// Builds the gateway's models from configuration.

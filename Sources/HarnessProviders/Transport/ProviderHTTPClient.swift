@@ -62,6 +62,14 @@ public final class ProviderHTTPClient: Sendable {
 
     private let proxy: ProxySettings
     private let clients = Mutex<[RouteKey: HTTPClient]>([:])
+    /// The client of each URL already seen, so that a request does not parse its URL again
+    /// (the same few endpoint URLs are requested over and over).
+    private let clientsByURL = Mutex<[URLKey: HTTPClient]>([:])
+
+    private struct URLKey: Hashable {
+        var url: String
+        var connectMilliseconds: Int64
+    }
 
     /// A client that sends requests through `proxy`.
     public init(proxy: ProxySettings = .none) {
@@ -70,6 +78,7 @@ public final class ProviderHTTPClient: Sendable {
 
     /// Shuts down every connection pool. Not needed for ``shared``.
     public func shutdown() async throws {
+        clientsByURL.withLock { $0.removeAll() }
         let all = clients.withLock { clients in
             defer { clients.removeAll() }
             return Array(clients.values)
@@ -78,6 +87,17 @@ public final class ProviderHTTPClient: Sendable {
     }
 
     private func client(for url: String, connect: Duration) -> HTTPClient {
+        let urlKey = URLKey(url: url, connectMilliseconds: connect.milliseconds)
+        if let known = clientsByURL.withLock({ $0[urlKey] }) { return known }
+        let client = makeClient(for: url, connect: connect)
+        clientsByURL.withLock { table in
+            if table.count > 4096 { table.removeAll() }  // bounded: URLs with ids in them
+            table[urlKey] = client
+        }
+        return client
+    }
+
+    private func makeClient(for url: String, connect: Duration) -> HTTPClient {
         let parsed = URLComponents(string: url)
         let endpoint = proxy.proxy(scheme: parsed?.scheme ?? "https", host: parsed?.host ?? "")
         let key = RouteKey(proxy: endpoint, connectMilliseconds: connect.milliseconds)
@@ -97,6 +117,8 @@ public final class ProviderHTTPClient: Sendable {
                 }
             )
             configuration.connectionPool.idleTimeout = .seconds(60)
+            // A gateway sends many requests at once to one host: keep that many connections.
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
             configuration.httpVersion = .automatic
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             clients[key] = client
