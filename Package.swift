@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "HarnessServerTests",
             dependencies: [
-                "HarnessServer", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting", "Harness", "HarnessCore",
+                "HarnessServer", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting", "Harness", "HarnessCore", "HarnessPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -12,6 +12,7 @@ import Foundation
 import Harness
 import HarnessConfig
 import HarnessCore
+import HarnessPostgres
 import HarnessProvidersTesting
 import HarnessServer
 import HarnessTesting
@@ -387,5 +388,79 @@ struct GatewayHTTPTests {
             #expect(metrics.text.contains(#"harness_provider_tokens_total{provider="scripted",type="input"}"#))
             #expect(try await get(port, "/").text.contains("Harness gateway"))
         }
+    }
+}
+
+@Suite("Gateway agents and shared state")
+struct GatewaySharedTests {
+    @Test("An agent runs server-side; its events stream as SSE and the conversation is stored")
+    func agentRunStreams() async throws {
+        let stores = GatewayStores.inMemory()
+        let yaml = """
+            agents:
+              weather:
+                model: scripted
+                instructions: Answer about the weather.
+                tools: [get_weather]
+            """
+        try await withGateway(yaml, stores: stores) { port, _, _ in
+            let answer = try await post(port, "/v1/agents/weather/runs", #"{"input":"Weather in Paris?","stream":true,"conversation_id":"c1"}"#)
+            #expect(answer.status == 200)
+            let events = answer.text.components(separatedBy: "\n\n").compactMap { block in
+                block.split(separator: "\n").first { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }
+            }
+            #expect(events.first == "iteration")
+            #expect(events.contains("tool_call") && events.contains("tool_result") && events.contains("text_delta"))
+            #expect(events.last == "finished")
+            #expect(answer.text.contains("cloudy"))
+            let stored = try await stores.conversations?.load(conversationID: "c1", tenant: "default", last: nil) ?? []
+            #expect(stored.count >= 4)  // user, assistant tool call, tool result, assistant answer
+            let missing = try await post(port, "/v1/agents/nobody/runs", #"{"input":"x"}"#)
+            #expect(missing.status == 404)
+            #expect(missing.json?["error"]?["code"] == "agent_not_found")
+        }
+    }
+
+    @Test("Two instances on one PostgreSQL share keys and spend")
+    func twoInstancesShareState() async throws {
+        let server = try PostgresForGateway.serverURL()
+        try await PostgresDatabase.withDatabase(url: server) { database in
+            let scoped = try database.inSchema("gw_\(String(UInt64.random(in: 0...UInt64.max), radix: 16))")
+            try await scoped.migrate()
+            func stores() -> GatewayStores {
+                GatewayStores(keys: PostgresVirtualKeyStore(database: scoped), ledger: PostgresUsageLedger(database: scoped), conversations: nil)
+            }
+            let yaml = """
+                server:
+                  auth: required
+                pricing:
+                  scripted: {input: 100000, output: 100000}
+                """
+            let env = ["HARNESS_ADMIN_KEY": "admin-pg"]
+            try await withGateway(yaml, environment: env, stores: stores()) { portA, _, _ in
+                try await withGateway(yaml, environment: env, stores: stores()) { portB, gatewayB, _ in
+                    let created = try await post(portA, "/admin/keys", #"{"name":"shared","budget_usd":1}"#, headers: [("authorization", "Bearer admin-pg")])
+                    let key = try #require(created.json?["key"]?.stringValue)
+                    let body = #"{"model":"scripted","messages":[{"role":"user","content":"hello"}]}"#
+                    // Created on A, accepted on B.
+                    #expect(try await post(portB, "/v1/chat/completions", body, headers: [("authorization", "Bearer " + key)]).status == 200)
+                    await gatewayB.recorder.flush()
+                    // Spent on B, refused on A.
+                    let refused = try await post(portA, "/v1/chat/completions", body, headers: [("authorization", "Bearer " + key)])
+                    #expect(refused.status == 429)
+                    #expect(refused.json?["error"]?["code"] == "budget_exceeded")
+                }
+            }
+        }
+    }
+}
+
+/// The PostgreSQL server the test command starts (the tests fail, never skip, without it).
+enum PostgresForGateway {
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["HARNESS_TEST_POSTGRES_URL"], !url.isEmpty else {
+            throw HarnessError(.invalidConfiguration, "HARNESS_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL")
+        }
+        return url
     }
 }
