@@ -110,6 +110,11 @@ let package = Package(
             ],
             exclude: ["Fixtures"]  // read at test time by path (the botocore cross-check script)
         ),
+        // Resilience against a real flaky upstream: WireTestServer behind real provider models.
+        .testTarget(
+            name: "HarnessResilienceTests",
+            dependencies: ["Harness", "HarnessCore", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting"]
+        ),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(
