@@ -31,12 +31,19 @@ struct BenchRouterCommand: AsyncParsableCommand {
         guard count >= 1, routes >= 1 else { throw ValidationError("count and routes must be at least 1") }
         let request = ModelRequest(model: "m", messages: [.user("How is the weather?")])
         let instant = InstantModel()
-        let routeList = (0..<routes).map { i in
-            Route(name: "route-\(i)", model: instant, weight: Double(i + 1), price: ModelPrice(input: Double(i + 1), output: Double(4 * (i + 1))))
+        var routeList: [Route] = []
+        for i in 0..<routes {
+            let scale = Double(i + 1)
+            let price = ModelPrice(input: scale, output: 4 * scale)
+            routeList.append(Route(name: "route-\(i)", model: instant, weight: scale, price: price))
         }
         let clock = ContinuousClock()
+        let operations = Double(count)
         func nanos(_ d: Duration) -> Double {
-            (Double(d.components.seconds) * 1e18 + Double(d.components.attoseconds)) / 1e9 / Double(count)
+            let seconds = Double(d.components.seconds)
+            let atto = Double(d.components.attoseconds)
+            let total: Double = seconds * 1e9 + atto / 1e9
+            return total / operations
         }
         var sink = 0
         let baseline = clock.measure {

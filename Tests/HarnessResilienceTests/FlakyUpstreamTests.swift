@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import Harness
 import HarnessCore
 import HarnessProviders
@@ -170,7 +171,12 @@ func drain(_ stream: ModelEventStream) async -> ([ModelStreamEvent], (any Error)
             let n = count.withLock { c in defer { c += 1 }; return c }
             if n == 0 {
                 // Everything up to finish_reason (the call completes), then RST before [DONE].
-                return WireTestServer.Reply(status: 200, headers: [("content-type", "text/event-stream")], body: first + Array("data: {\"id\":".utf8), chunking: .everyByte, resetAfter: first.count + 3)
+                // The pause lets the client read the first frame before the RST arrives (an RST
+                // may discard data the client has not read yet).
+                return WireTestServer.Reply(
+                    status: 200, headers: [("content-type", "text/event-stream")], body: first + Array("data: {\"id\":".utf8),
+                    chunking: .sizes([first.count]), chunkDelay: .milliseconds(300), resetAfter: first.count + 3
+                )
             }
             return .sse(sse([" is sunny."], calls: [("call_1", "get_weather", #"{"city":"Paris"}"#)]))
         }
@@ -195,18 +201,23 @@ func drain(_ stream: ModelEventStream) async -> ([ModelStreamEvent], (any Error)
     /// after output, with retries exhausted on a non-retryable continuation failure, makes
     /// exactly one resume request and never repeats the original.
     @Test func noRequestRepeatedAfterOutput() async throws {
-        let body = sse(["partial answer"], done: false)
+        let full = sse(["partial answer"], done: false)
+        let firstEvent = Array(full.prefix(through: try #require(full.firstIndex(of: UInt8(ascii: "\n"))) + 1))
         let server = try await WireTestServer.start { request in
             if request.bodyText.contains("cut off") {
                 return .json(#"{"error":{"message":"bad","type":"invalid_request_error"}}"#, status: 400)
             }
-            return WireTestServer.Reply(status: 200, headers: [("content-type", "text/event-stream")], body: body, chunking: .everyByte, resetAfter: body.count - 10)
+            // The first event, a pause (so the client reads it), a few more bytes, then RST.
+            return WireTestServer.Reply(
+                status: 200, headers: [("content-type", "text/event-stream")], body: full,
+                chunking: .sizes([firstEvent.count]), chunkDelay: .milliseconds(300), resetAfter: firstEvent.count + 5
+            )
         }
         defer { server.shutdown() }
         let model = RetryingModel(openAI(server), policy: RetryPolicy(maxAttempts: 5), clock: VirtualClock().clock)
         let (events, error) = await drain(model.stream(question))
         #expect(error != nil)
-        #expect(events.first == .textDelta("partial answer") || events.contains(.textDelta("partial answer")))
+        #expect(events == [.textDelta("partial answer")])
         let originals = server.requests.filter { !$0.bodyText.contains("cut off") }
         #expect(originals.count == 1)
         #expect(server.requests.count == 2)

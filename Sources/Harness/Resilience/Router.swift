@@ -305,14 +305,13 @@ public final class Router: LanguageModel, Sendable {
 
     // MARK: - Timeouts
 
-    /// The timeout of the next attempt: the policy's, shortened to the time left before the deadline.
+    /// The timeout of the next attempt: the policy's, shortened to the time left before the
+    /// deadline. Without an attempt timeout, the deadline only decides whether another
+    /// attempt starts; it does not cut an attempt short.
     func attemptTimeout(_ trace: CallTrace) -> Duration? {
-        var timeout = configuration.retry.attemptTimeout
-        if let deadline = configuration.retry.deadline {
-            let left = deadline - (clock.now() - trace.start)
-            timeout = min(timeout ?? left, left)
-        }
-        return timeout
+        guard let timeout = configuration.retry.attemptTimeout else { return nil }
+        guard let deadline = configuration.retry.deadline else { return timeout }
+        return min(timeout, max(deadline - (clock.now() - trace.start), .zero))
     }
 
     /// Runs `body`, failing with a retryable ``HarnessError/Code/timeout`` after `timeout`.
