@@ -133,25 +133,32 @@ func drain(_ stream: ModelEventStream) async -> ([ModelStreamEvent], (any Error)
         #expect(transitions.withLock { $0 } == [.open, .halfOpen, .closed])
     }
 
-    /// With the primary down and its breaker open, failing over costs < 100 ms over a direct
-    /// call to the secondary (real clock, real HTTP).
+    /// With the primary hanging and its breaker open, failing over costs < 100 ms over a
+    /// direct call to the secondary (real clock, real HTTP) — without the breaker each call
+    /// would wait for the 2 s attempt timeout. Minimum of 20 paired samples, so that a
+    /// loaded machine does not fail it.
     @Test func failoverWithOpenBreakerIsFast() async throws {
-        let primary = try await WireTestServer.start { _ in .json(#"{"error":{"message":"down"}}"#, status: 503) }
+        let primary = try await WireTestServer.start { _ in
+            WireTestServer.Reply(status: 200, headers: [("content-type", "application/json")], body: [], headDelay: .seconds(30))
+        }
         let secondary = try await WireTestServer.start { _ in completion("secondary") }
         defer { primary.shutdown(); secondary.shutdown() }
         let direct = openAI(secondary)
         let router = Router(
             name: "smart",
             routes: [Route(name: "primary", model: openAI(primary)), Route(name: "secondary", model: direct)],
-            configuration: .init(retry: RetryPolicy(maxAttempts: 2), circuitBreaker: .init(failureThreshold: 1, openTimeout: .seconds(600)))
+            configuration: .init(
+                retry: RetryPolicy(maxAttempts: 2, attemptTimeout: .seconds(2)),
+                circuitBreaker: .init(failureThreshold: 1, openTimeout: .seconds(600))
+            )
         )
-        _ = try await router.complete(question)  // trips the primary's breaker
+        _ = try await router.complete(question)  // times out on the primary, trips its breaker
         #expect(router.breaker(for: "primary")?.state == .open)
         let before = primary.requests.count
         let clock = ContinuousClock()
         var directTimes: [Duration] = []
         var routedTimes: [Duration] = []
-        for _ in 0..<5 {
+        for _ in 0..<20 {
             directTimes.append(try await clock.measure { _ = try await direct.complete(question) })
             routedTimes.append(try await clock.measure { _ = try await router.complete(question) })
         }
