@@ -105,6 +105,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -141,6 +143,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
+        ),
+        // Resilience against a real flaky upstream: WireTestServer behind real provider models.
+        .testTarget(
+            name: "HarnessResilienceTests",
+            dependencies: ["Harness", "HarnessCore", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting"]
         ),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),

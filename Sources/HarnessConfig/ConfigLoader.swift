@@ -74,6 +74,29 @@ public enum ConfigLoader {
         Key(path: "guardrails.allowed_tools", kind: .stringList, nullable: true) { c, v in if case .list(let l) = v { c.guardrails.allowedTools = l } else { c.guardrails.allowedTools = nil } },
         Key(path: "tracing.enabled", kind: .bool, nullable: false) { c, v in if case .bool(let b) = v { c.tracing.enabled = b } },
         Key(path: "tracing.sample_rate", kind: .double, nullable: false) { c, v in if case .double(let d) = v { c.tracing.sampleRate = d } },
+        Key(path: "retry.max_attempts", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.retry.maxAttempts = i } },
+        Key(path: "retry.base_delay", kind: .duration, nullable: false) { c, v in if case .duration(let d?) = v { c.retry.baseDelay = d } },
+        Key(path: "retry.factor", kind: .double, nullable: false) { c, v in if case .double(let d) = v { c.retry.factor = d } },
+        Key(path: "retry.max_delay", kind: .duration, nullable: false) { c, v in if case .duration(let d?) = v { c.retry.maxDelay = d } },
+        Key(path: "retry.deadline", kind: .duration, nullable: true) { c, v in if case .duration(let d) = v { c.retry.deadline = d } },
+        Key(path: "retry.attempt_timeout", kind: .duration, nullable: true) { c, v in if case .duration(let d) = v { c.retry.attemptTimeout = d } },
+        Key(path: "circuit_breaker.enabled", kind: .bool, nullable: false) { c, v in
+            if case .bool(let b) = v { c.circuitBreaker = b ? (c.circuitBreaker ?? .init()) : nil }
+        },
+        Key(path: "circuit_breaker.failure_threshold", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.circuitBreaker?.failureThreshold = i } },
+        Key(path: "circuit_breaker.failure_rate", kind: .double, nullable: true) { c, v in
+            if case .double(let d) = v { c.circuitBreaker?.failureRateThreshold = d } else { c.circuitBreaker?.failureRateThreshold = nil }
+        },
+        Key(path: "circuit_breaker.window", kind: .duration, nullable: false) { c, v in if case .duration(let d?) = v { c.circuitBreaker?.window = d } },
+        Key(path: "circuit_breaker.minimum_requests", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.circuitBreaker?.minimumRequests = i } },
+        Key(path: "circuit_breaker.open_timeout", kind: .duration, nullable: false) { c, v in if case .duration(let d?) = v { c.circuitBreaker?.openTimeout = d } },
+        Key(path: "circuit_breaker.half_open_probes", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.circuitBreaker?.halfOpenProbes = i } },
+        Key(path: "circuit_breaker.success_threshold", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.circuitBreaker?.successThreshold = i } },
+        Key(path: "routing.strategy", kind: .choice(RoutingStrategy.allCases.map(\.rawValue)), nullable: false) { c, v in
+            if case .string(let s) = v, let strategy = RoutingStrategy(rawValue: s) { c.routing.strategy = strategy }
+        },
+        Key(path: "routing.hedge_delay", kind: .duration, nullable: true) { c, v in if case .duration(let d) = v { c.routing.hedgeDelay = d } },
+        Key(path: "routing.health_check_interval", kind: .duration, nullable: false) { c, v in if case .duration(let d?) = v { c.routing.healthCheckInterval = d } },
     ]
 
     static let keysByPath: [String: Key] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
@@ -334,6 +357,24 @@ public enum ConfigLoader {
         }
         if config.tracing.sampleRate > 1 {
             diagnostics.append(ConfigDiagnostic(source: source, key: "tracing.sample_rate", message: "must be between 0 and 1"))
+        }
+        if config.retry.maxAttempts < 1 {
+            diagnostics.append(ConfigDiagnostic(source: source, key: "retry.max_attempts", message: "must be at least 1"))
+        }
+        if config.retry.factor < 1 {
+            diagnostics.append(ConfigDiagnostic(source: source, key: "retry.factor", message: "must be at least 1"))
+        }
+        if config.retry.baseDelay > config.retry.maxDelay {
+            diagnostics.append(ConfigDiagnostic(source: source, key: "retry.base_delay", message: "must not exceed retry.max_delay (\(config.retry.maxDelay))"))
+        }
+        if let breaker = config.circuitBreaker {
+            if let rate = breaker.failureRateThreshold, !(rate > 0 && rate <= 1) {
+                diagnostics.append(ConfigDiagnostic(source: source, key: "circuit_breaker.failure_rate", message: "must be above 0 and at most 1"))
+            }
+            for (key, value) in [("failure_threshold", breaker.failureThreshold), ("minimum_requests", breaker.minimumRequests),
+                                 ("half_open_probes", breaker.halfOpenProbes), ("success_threshold", breaker.successThreshold)] where value < 1 {
+                diagnostics.append(ConfigDiagnostic(source: source, key: "circuit_breaker.\(key)", message: "must be at least 1"))
+            }
         }
         for (i, pattern) in config.guardrails.blockedPatterns.enumerated() {
             if (try? NSRegularExpression(pattern: pattern)) == nil {

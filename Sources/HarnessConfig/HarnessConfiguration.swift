@@ -41,6 +41,26 @@ public import Harness
 /// tracing:
 ///   enabled: false
 ///   sample_rate: 1.0
+/// retry:
+///   max_attempts: 3
+///   base_delay: 250ms
+///   factor: 2
+///   max_delay: 20s
+///   deadline: 2m               # or none
+///   attempt_timeout: none      # per attempt: whole call, or first event / idle for streams
+/// circuit_breaker:
+///   enabled: true
+///   failure_threshold: 5       # consecutive failures
+///   failure_rate: 0.5          # or none
+///   window: 60s
+///   minimum_requests: 20
+///   open_timeout: 30s
+///   half_open_probes: 1
+///   success_threshold: 2
+/// routing:
+///   strategy: fallback         # round_robin, weighted, least_latency, cost_optimized
+///   hedge_delay: none          # e.g. 2s
+///   health_check_interval: 10s
 /// pricing:                      # USD per million tokens; replaces or adds to the defaults
 ///   gpt-4o: {input: 2.5, output: 10, cache_read: 1.25}
 ///   my-finetune: {input: 3, output: 12, cache_write: 3.75, reasoning: 12}
@@ -76,6 +96,14 @@ public struct HarnessConfiguration: Sendable, Hashable {
         public init() {}
     }
 
+    /// How model routes are chosen, hedged and health-checked.
+    public struct RoutingSettings: Sendable, Hashable {
+        public var strategy: RoutingStrategy = .fallback
+        public var hedgeDelay: Duration? = nil
+        public var healthCheckInterval: Duration = .seconds(10)
+        public init() {}
+    }
+
     /// Where stores live: `sqlite:PATH` (the default, `sqlite:.harness/harness.sqlite`) or a
     /// `postgres://` URL. `HARNESS_DATABASE_URL` overrides it.
     public var storage = "sqlite:.harness/harness.sqlite"
@@ -86,6 +114,11 @@ public struct HarnessConfiguration: Sendable, Hashable {
     public var maxOutputSize: Int? = nil
     public var guardrails = GuardrailSettings()
     public var tracing = TracingSettings()
+    /// Retries of failed model calls.
+    public var retry = RetryPolicy()
+    /// Circuit breakers per route; `nil` when `circuit_breaker.enabled` is false.
+    public var circuitBreaker: CircuitBreaker.Configuration? = CircuitBreaker.Configuration()
+    public var routing = RoutingSettings()
     /// Prices that replace or add to ``PricingTable/defaults``, by model name.
     public var pricing: [String: ModelPrice] = [:]
 

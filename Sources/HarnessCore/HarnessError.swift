@@ -16,6 +16,7 @@ public struct HarnessError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidArgument, invalidConfiguration, toolNotFound, toolTimeout, toolFailed
             case rateLimited, cancelled, timeout, guardrail, modelError, parse, storage, notFound
+            case circuitOpen, unavailable
         }
         private let base: Base
 
@@ -45,6 +46,11 @@ public struct HarnessError: Error, Sendable, CustomStringConvertible {
         public static let storage = Code(base: .storage)
         /// Something looked up does not exist.
         public static let notFound = Code(base: .notFound)
+        /// A route's circuit breaker is open: the route failed too often and is not called
+        /// until its open timeout has passed.
+        public static let circuitOpen = Code(base: .circuitOpen)
+        /// No route could serve the call: every one was unhealthy, open or failed.
+        public static let unavailable = Code(base: .unavailable)
 
         public var description: String { base.rawValue }
     }
@@ -53,7 +59,7 @@ public struct HarnessError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// What went wrong, for people. Never contains secrets.
     public var message: String
-    /// For `rateLimited`: how long until the work would be admitted.
+    /// For `rateLimited` and `circuitOpen`: how long until the work would be admitted.
     public var retryAfter: Duration?
     /// Where it was raised.
     public var file: String
@@ -74,4 +80,20 @@ public struct HarnessError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+}
+
+extension HarnessError: RetryClassifiable {
+    /// Rate-limit refusals, timeouts, open circuits and unavailable routes may succeed later;
+    /// the other codes say something about the request or the program.
+    public var isRetryable: Bool {
+        code == .rateLimited || code == .timeout || code == .circuitOpen || code == .unavailable
+    }
+
+    /// Timeouts and unavailable routes say the upstream is unhealthy; a local rate limit or
+    /// an open circuit says nothing new about it.
+    public var indicatesUnhealthyUpstream: Bool {
+        code == .timeout || code == .unavailable
+    }
+
+    public var failureCode: String { code.description }
 }

@@ -78,18 +78,23 @@ public struct ModelResponse: Sendable, Hashable, Codable {
     public var model: String?
     /// The provider's request id, for support tickets and logs.
     public var requestID: String?
+    /// How the call was served (routes, retries, breaker decisions, timing), when a
+    /// resilience wrapper made it.
+    public var callReport: CallReport?
 
     public init(
         message: Message,
         finishReason: FinishReason,
         usage: Usage = .zero,
         model: String? = nil,
-        requestID: String? = nil
+        requestID: String? = nil,
+        callReport: CallReport? = nil
     ) {
         self.message = message
         self.finishReason = finishReason
         self.usage = usage
         self.model = model
         self.requestID = requestID
+        self.callReport = callReport
     }
 }

@@ -16,6 +16,10 @@
 /// - `usage` (at most once, usually near the end);
 /// - `finish`, last.
 ///
+/// A resilient wrapper that resumes a broken stream puts a `seam` between the events of the
+/// broken attempt and those of the continuation (see ``StreamSeam``); plain providers never
+/// deliver one.
+///
 /// A stream that breaks throws after the events already delivered; it never delivers a
 /// `toolCallComplete` for a call whose arguments were cut off.
 public enum ModelStreamEvent: Sendable, Hashable {
@@ -31,6 +35,9 @@ public enum ModelStreamEvent: Sendable, Hashable {
     case usage(Usage)
     /// The answer is complete.
     case finish(FinishReason, requestID: String?)
+    /// The stream broke after delivering output and was resumed: what follows continues
+    /// the answer. Tool calls the seam lists as dropped were cut off; discard them.
+    case seam(StreamSeam)
 }
 
 /// A type-erased, sendable stream of ModelStreamEvents.
@@ -96,6 +103,8 @@ public struct ModelStreamAccumulator: Sendable {
     public private(set) var usage = Usage.zero
     public private(set) var finishReason: FinishReason?
     public private(set) var requestID: String?
+    /// Where the stream was resumed after breaking, in order.
+    public private(set) var seams: [StreamSeam] = []
     private var started: [String] = []
 
     public init() {}
@@ -111,6 +120,9 @@ public struct ModelStreamAccumulator: Sendable {
         case .finish(let reason, let id):
             finishReason = reason
             if let id { requestID = id }
+        case .seam(let seam):
+            seams.append(seam)
+            started.removeAll { seam.droppedToolCallIDs.contains($0) }
         }
     }
 

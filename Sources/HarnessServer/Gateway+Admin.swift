@@ -20,7 +20,7 @@ extension Gateway {
     /// The admin key's API: `POST /admin/keys` (create; the key is in the answer, once),
     /// `GET /admin/keys` (list, no secrets), `DELETE /admin/keys/{id}` (revoke),
     /// `GET /admin/usage` (spend by key and by model).
-    func addAdminRoutes(to router: Router<BasicRequestContext>) {
+    func addAdminRoutes(to router: Hummingbird.Router<BasicRequestContext>) {
         router.post("/admin/keys") { request, _ in
             await self.admin(request, "admin_keys") {
                 let root = FieldReader(try GatewayRequest.parseBody(try await self.readBody(request)), path: "")

@@ -68,8 +68,8 @@ extension Gateway {
     }
 
     /// The Hummingbird routes of the gateway.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Hummingbird.Router<BasicRequestContext> {
+        let router = Hummingbird.Router(context: BasicRequestContext.self)
         router.post("/v1/chat/completions") { request, context in
             await self.chatCompletions(request)
         }

@@ -9,7 +9,7 @@
 
 import CoreMetrics
 public import Foundation
-import Harness
+public import Harness
 public import HarnessConfig
 public import HarnessCore
 public import HarnessProviders
@@ -59,6 +59,8 @@ public final class Gateway: Sendable {
     let pricing: PricingTable
     let logger: Logger
     let embedders: [String: any Embedder]
+    /// Periodic checks of the routes with an address (none when every route is scripted).
+    public let health: HealthChecker?
 
     /// - Parameters:
     ///   - environment: where routes find their keys (`api_key_env`) and the admin key.
@@ -77,9 +79,21 @@ public final class Gateway: Sendable {
         self.stores = stores
         self.logger = logger
         self.registry = registry
-        self.metrics = GatewayMetrics(factory: HelpfulPrometheusFactory(registry: registry))
         self.pricing = configuration.pricingTable
-        var models = try ModelCatalog.build(configuration.models, environment: environment, client: client)
+        let metrics = GatewayMetrics(factory: HelpfulPrometheusFactory(registry: registry))
+        self.metrics = metrics
+        let checks = ModelCatalog.healthChecks(configuration)
+        let health = checks.isEmpty ? nil : HealthChecker(
+            checks: checks, configuration: HealthChecker.Configuration(interval: configuration.routing.healthCheckInterval),
+            onChange: { route, healthy in
+                logger.warning("route health changed", metadata: ["event": "route_health", "route": "\(route)", "healthy": "\(healthy)"])
+            }
+        )
+        self.health = health
+        var models = try ModelCatalog.build(
+            configuration, environment: environment, client: client, health: health,
+            onBreakerTransition: { transition in metrics.breaker(transition) }
+        )
         for (name, model) in models {
             models[name]?.price = configuration.pricingTable.price(for: model.pricedModel) ?? configuration.pricingTable.price(for: name)
         }
@@ -168,6 +182,12 @@ public final class Gateway: Sendable {
             checks.append(("models", "none configured"))
         } else {
             checks.append(("models", "\(models.count) configured"))
+        }
+        if let health {
+            let status = health.status
+            let healthy = status.values.filter(\.healthy).count
+            checks.append(("routes", "\(healthy) of \(status.count) healthy"))
+            if !health.isReady { ready = false }
         }
         return (ready, checks)
     }

@@ -133,10 +133,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             case .guardrail: return GatewayError(.invalidRequest, code: "guardrail", e.message)
             case .notFound: return GatewayError(.notFound, code: "not_found", e.message)
             case .cancelled: return GatewayError(.server, code: "cancelled", e.message)
+            case .circuitOpen: return GatewayError(.unavailable, code: "circuit_open", e.message, retryAfter: e.retryAfter)
+            case .unavailable: return GatewayError(.unavailable, code: "unavailable", e.message, retryAfter: e.retryAfter)
             default:
-                if e.code.description == "circuit_open" {
-                    return GatewayError(.unavailable, code: "circuit_open", e.message, retryAfter: e.retryAfter)
-                }
                 return GatewayError(.badGateway, code: e.code.description, e.message)
             }
         default:

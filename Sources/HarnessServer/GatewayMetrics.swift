@@ -12,6 +12,7 @@ import Prometheus
 import HarnessConfig
 public import CoreMetrics
 import HarnessCore
+import Harness
 import Synchronization
 
 /// The gateway's metrics, through swift-metrics with an explicit factory. Handles are made
@@ -92,6 +93,22 @@ public final class GatewayMetrics: Sendable {
 
     func providerError(provider: String, code: String) {
         counter("harness_provider_errors_total", [("provider", provider), ("error_type", code)]).increment()
+    }
+
+    private let gauges = Mutex<[String: Meter]>([:])
+
+    /// `circuit_breaker_state{provider}` (0 closed, 1 open, 2 half-open, as
+    /// ``CircuitBreaker/State/gaugeValue``) and `circuit_breaker_trips_total{provider}`; the
+    /// label is the route's name, which the configuration bounds.
+    func breaker(_ transition: CircuitBreaker.Transition) {
+        let meter = gauges.withLock { table in
+            if let m = table[transition.route] { return m }
+            let m = Meter(label: "circuit_breaker_state", dimensions: [("provider", transition.route)], factory: factory)
+            table[transition.route] = m
+            return m
+        }
+        meter.set(Double(transition.to.gaugeValue))
+        if transition.isTrip { counter("circuit_breaker_trips_total", [("provider", transition.route)]).increment() }
     }
 
     func rateLimitHit() { counter("harness_rate_limit_hits_total").increment() }

@@ -40,7 +40,8 @@ public struct GatewayServer: Sendable {
         Application(
             router: gateway.makeRouter(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-            services: [gateway.recorder, KeyRequirementRefresher(authenticator: gateway.authenticator)],
+            services: [gateway.recorder, KeyRequirementRefresher(authenticator: gateway.authenticator)]
+                + (gateway.health.map { [HealthCheckService(checker: $0)] } ?? []),
             onServerRunning: { channel in await onStarted(channel.localAddress?.port ?? port) },
             logger: logger
         )
@@ -76,6 +77,17 @@ struct KeyRequirementRefresher: Service {
                 try await Task.sleep(for: .seconds(5))
                 await authenticator.refreshRequirement()
             }
+        }
+    }
+}
+
+/// Runs the route health checks until shutdown.
+struct HealthCheckService: Service {
+    let checker: HealthChecker
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await checker.run()
         }
     }
 }

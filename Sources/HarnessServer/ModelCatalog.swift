@@ -10,6 +10,10 @@
 import Prometheus
 import CoreMetrics
 public import Harness
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import Foundation
 public import HarnessConfig
 public import HarnessCore
 public import HarnessProviders
@@ -62,26 +66,78 @@ public enum ModelCatalog {
     /// The model offered when the configuration declares none: the rule-based ``EchoModel``.
     public static let defaultModels = [ModelSettings(name: "scripted", routes: [RouteSettings(provider: "scripted")])]
 
-    /// The models of `settings` (or ``defaultModels``), each route configured from
-    /// `environment` plus the route's own settings.
+    /// The models of `configuration` (or ``defaultModels``), each route configured from
+    /// `environment` plus the route's own settings, and served through a ``Router`` with the
+    /// configured strategy, retries, circuit breakers and hedging.
     ///
+    /// - Parameter health: passes over routes its checks found dead.
     /// - Throws: ``ProviderConfigurationError`` naming the model, route and what is missing.
     public static func build(
-        _ settings: [ModelSettings], environment: [String: String], client: ProviderHTTPClient = .shared
+        _ configuration: HarnessConfiguration,
+        environment: [String: String],
+        client: ProviderHTTPClient = .shared,
+        health: HealthChecker? = nil,
+        onBreakerTransition: (@Sendable (CircuitBreaker.Transition) -> Void)? = nil
     ) throws -> [String: GatewayModel] {
         var out: [String: GatewayModel] = [:]
-        for model in settings.isEmpty ? defaultModels : settings {
+        let pricing = configuration.pricingTable
+        for model in configuration.models.isEmpty ? defaultModels : configuration.models {
             var routes: [RouteModel] = []
+            var resilient: [Route] = []
             for (i, route) in model.routes.enumerated() {
                 let label = "models.\(model.name).routes[\(i)]"
                 let base = try makeBase(route, label: label, environment: environment, client: client)
-                routes.append(RouteModel(name: "\(route.provider)/\(route.model ?? model.name)", base: base, upstreamModel: route.model ?? model.name))
+                let served = RouteModel(name: routeName(route, model: model.name), base: base, upstreamModel: route.model ?? model.name)
+                routes.append(served)
+                resilient.append(Route(
+                    name: served.name, model: served, modelID: served.upstreamModel, weight: route.weight,
+                    price: pricing.price(for: served.upstreamModel)
+                ))
             }
             guard let first = routes.first else { continue }
-            let served: any LanguageModel = routes.count == 1 ? first : OrderedFallbackModel(routes: routes)
-            out[model.name] = GatewayModel(name: model.name, model: served, routes: routes, provider: first.providerName, pricedModel: first.upstreamModel)
+            let strategy = RoutingStrategy(rawValue: model.strategy) ?? configuration.routing.strategy
+            let router = Router(
+                name: model.name,
+                routes: resilient,
+                configuration: Router.Configuration(
+                    strategy: strategy, retry: configuration.retry, circuitBreaker: configuration.circuitBreaker,
+                    hedgeDelay: configuration.routing.hedgeDelay
+                ),
+                health: health,
+                onBreakerTransition: onBreakerTransition
+            )
+            out[model.name] = GatewayModel(name: model.name, model: router, routes: routes, provider: first.providerName, pricedModel: first.upstreamModel)
         }
         return out
+    }
+
+    /// A route's name: provider, upstream model and (when set) host, e.g. `openai/gpt-4o-mini@api.example.com`.
+    static func routeName(_ route: RouteSettings, model: String) -> String {
+        var name = "\(route.provider)/\(route.model ?? model)"
+        if let base = route.baseURL, let host = URLComponents(string: base)?.host {
+            name += "@\(host)"
+            if let port = URLComponents(string: base)?.port { name += ":\(port)" }
+        }
+        return name
+    }
+
+    /// A cheap check per route with an address: an HTTP GET of its base URL. Any answer (even
+    /// 401 or 404) means the route is reachable; a refused or timed-out connection means it
+    /// is not. Scripted routes need no check.
+    public static func healthChecks(_ configuration: HarnessConfiguration) -> [String: HealthChecker.Check] {
+        var checks: [String: HealthChecker.Check] = [:]
+        for model in configuration.models.isEmpty ? defaultModels : configuration.models {
+            for route in model.routes {
+                guard let base = route.baseURL else { continue }
+                checks[routeName(route, model: model.name)] = {
+                    var request = HTTPClientRequest(url: base)
+                    request.method = .GET
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                    _ = try await response.body.collect(upTo: 1 << 16)
+                }
+            }
+        }
+        return checks
     }
 
     /// An embedder per model whose first route's provider has one.
@@ -134,64 +190,5 @@ public enum ModelCatalog {
         }
         if let region = route.region { env["AWS_REGION"] = region }
         return env
-    }
-}
-
-/// Tries each route in order: a failure before any output moves the request to the next
-/// route (retryable upstream errors, connection failures, timeouts); a client error
-/// (invalid request) is final. Once a stream has delivered an event it stays on its route.
-struct OrderedFallbackModel: LanguageModel {
-    let routes: [RouteModel]
-
-    var providerName: String { routes.first?.providerName ?? "none" }
-    var capabilities: ModelCapabilities { routes.first?.capabilities ?? ModelCapabilities() }
-
-    static func movesOn(_ error: any Error) -> Bool {
-        if let e = error as? ProviderError {
-            return e.isRetryable || [.authentication, .permission, .notFound, .connection, .timeout, .server, .overloaded, .rateLimited].contains(e.code)
-        }
-        if error is CancellationError { return false }
-        return true
-    }
-
-    func complete(_ request: ModelRequest) async throws -> ModelResponse {
-        var last: (any Error)? = nil
-        for route in routes {
-            do {
-                return try await route.complete(request)
-            } catch {
-                guard Self.movesOn(error) else { throw error }
-                last = error
-            }
-        }
-        throw last ?? HarnessError(.modelError, "no route")
-    }
-
-    func stream(_ request: ModelRequest) -> ModelEventStream {
-        let routes = self.routes
-        return ModelEventStream(AsyncThrowingStream<ModelStreamEvent, any Error> { continuation in
-            let task = Task {
-                var last: (any Error)? = nil
-                for route in routes {
-                    var delivered = false
-                    do {
-                        for try await event in route.stream(request) {
-                            delivered = true
-                            continuation.yield(event)
-                        }
-                        continuation.finish()
-                        return
-                    } catch {
-                        if delivered || !Self.movesOn(error) {
-                            continuation.finish(throwing: error)
-                            return
-                        }
-                        last = error
-                    }
-                }
-                continuation.finish(throwing: last ?? HarnessError(.modelError, "no route"))
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        })
     }
 }

@@ -100,6 +100,8 @@ struct OpenAIStreamEncoder {
             guard toolIndex[call.id] == nil else { return }
             encode(.toolCallStart(id: call.id, name: call.name), into: &out)
             encode(.toolCallArgumentsDelta(id: call.id, delta: call.rawArguments), into: &out)
+        case .seam(let seam):
+            SSE.seamComment(seam, into: &out)
         case .usage(let u):
             usage = u
         case .finish(let reason, _):
@@ -247,6 +249,8 @@ struct AnthropicStreamEncoder {
                 encode(.toolCallArgumentsDelta(id: call.id, delta: call.rawArguments), into: &out)
             }
             if let index = toolBlocks[call.id] { close(index, into: &out) }
+        case .seam(let seam):
+            SSE.seamComment(seam, into: &out)
         case .usage(let u):
             usage = u
         case .finish(let reason, _):
@@ -274,6 +278,23 @@ struct AnthropicStreamEncoder {
 
 /// Server-sent event framing.
 enum SSE {
+    /// A resumed stream's seam as an SSE comment (`: harness-seam {…}`): clients of either
+    /// format ignore comments, so the stream stays valid, while the seam stays visible to
+    /// anyone reading the raw stream.
+    static func seamComment(_ seam: StreamSeam, into out: inout [UInt8]) {
+        var w = JSONWriter(capacity: 128)
+        w.object { w in
+            w.key("attempt"); w.int(seam.attempt)
+            w.key("from_route"); w.stringOrNull(seam.fromRoute)
+            w.key("to_route"); w.stringOrNull(seam.toRoute)
+            w.key("reason"); w.string(seam.reason)
+            w.key("delivered_characters"); w.int(seam.deliveredCharacters)
+        }
+        out.append(contentsOf: ": harness-seam ".utf8)
+        out.append(contentsOf: w.bytes)
+        out.append(contentsOf: "\n\n".utf8)
+    }
+
     static func frame(event: String? = nil, data: [UInt8], into out: inout [UInt8]) {
         if let event {
             out.append(contentsOf: "event: ".utf8)

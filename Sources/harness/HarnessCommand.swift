@@ -14,6 +14,6 @@ struct HarnessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harness",
         abstract: "Harness: LLM orchestration — agents, tools, and a gateway.",
-        subcommands: [DemoCommand.self, ServeCommand.self, KeysCommand.self, ConversationsCommand.self, ConfigCommand.self, BenchLoopCommand.self, BenchSchemaCommand.self, BenchStoreCommand.self, BenchSSECommand.self, BenchProviderCommand.self, DevCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, KeysCommand.self, ConversationsCommand.self, ConfigCommand.self, BenchLoopCommand.self, BenchSchemaCommand.self, BenchStoreCommand.self, BenchSSECommand.self, BenchProviderCommand.self, BenchRouterCommand.self, DevCommand.self]
     )
 }

@@ -63,7 +63,7 @@ import Testing
         #expect(c.guardrails.allowedTools == ["get_weather"])
         #expect(c.tracing.enabled && c.tracing.sampleRate == 0.25)
         // Everything listed is a key the loader knows, and vice versa.
-        #expect(ConfigLoader.knownKeys.count == 24)
+        #expect(ConfigLoader.knownKeys.count == 41)
     }
 
     @Test func badValueNamesKeyAndLine() throws {

@@ -86,6 +86,8 @@ func checkGrammar(_ events: [ModelStreamEvent], sourceLocation: SourceLocation =
         case .usage: usageCount += 1
         case .finish:
             #expect(i == events.count - 1, "finish is not last", sourceLocation: sourceLocation)
+        case .seam:
+            Issue.record("a provider delivered a seam; only resilience wrappers do", sourceLocation: sourceLocation)
         }
     }
     #expect(usageCount <= 1, "usage delivered \(usageCount) times", sourceLocation: sourceLocation)

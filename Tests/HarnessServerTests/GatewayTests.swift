@@ -223,13 +223,14 @@ struct GatewayHTTPTests {
                   status: 429, headers: [("retry-after", "7")])
         }
         defer { server.shutdown() }
-        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, _, _ in
+        // One attempt: the client sees the upstream's answer (retries are tested in HarnessResilienceTests).
+        try await withGateway(upstreamYAML(server, extra: "retry:\n  max_attempts: 1"), environment: upstreamEnvironment) { port, _, _ in
             let answer = try await post(port, "/v1/chat/completions", chatBody)
             #expect(answer.status == 429)
             #expect(answer.headers.first(name: "retry-after") == "7")
             #expect(answer.json?["error"]?["code"] == "upstream_rate_limited")
             #expect(!answer.text.contains("0123456789abcdef"))
-            #expect(server.requests.first?.header("authorization") == "Bearer sk-test-upstream-0123456789abcdef")
+            #expect(server.requests.first { $0.method == "POST" }?.header("authorization") == "Bearer sk-test-upstream-0123456789abcdef")
         }
     }
 
@@ -256,7 +257,8 @@ struct GatewayHTTPTests {
     func midStreamFailure() async throws {
         let body = openAISSE(["Hel", "lo, ", "wor", "ld"])
         let cut = Array(String(decoding: body, as: UTF8.self).utf8).count / 2
-        let server = try await WireTestServer.start { _ in
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }  // the health check
             var reply = WireTestServer.Reply.sse(body, chunking: .sizes([cut]))
             reply.resetAfter = cut
             return reply
@@ -269,6 +271,40 @@ struct GatewayHTTPTests {
             let last = answer.text.split(separator: "\n\n").last.map(String.init) ?? ""
             #expect(last.hasPrefix(#"data: {"error""#), "\(answer.text)")
             #expect(!answer.text.contains("[DONE]"))
+        }
+    }
+
+    @Test("A stream broken upstream and resumed by the router reaches the client as one stream with a seam comment")
+    func resumedStream() async throws {
+        let broken = openAISSE(["Hel", "lo, "])
+        let posts = Mutex(0)
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            let n = posts.withLock { n in
+                n += 1
+                return n
+            }
+            if n == 1 {
+                var reply = WireTestServer.Reply.sse(broken, chunking: .sizes([broken.count - 20]))
+                reply.resetAfter = broken.count - 60  // after the two deltas, before the finish
+                return reply
+            }
+            return .sse(openAISSE(["world"]))
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, _, _ in
+            let answer = try await post(port, "/v1/chat/completions", streamBody)
+            #expect(answer.status == 200)
+            let text = answer.text.components(separatedBy: "\n\n").compactMap { frame -> String? in
+                guard frame.hasPrefix("data: {"), let json = try? JSONValue(parsing: String(frame.dropFirst(6))) else { return nil }
+                return json["choices"]?[0]?["delta"]?["content"]?.stringValue
+            }.joined()
+            #expect(text == "Hello, world", "\(answer.text)")
+            #expect(answer.text.contains(": harness-seam {"))
+            #expect(answer.text.hasSuffix("data: [DONE]\n\n"))
+            // The resume request carried the delivered part: nothing was asked twice from scratch.
+            let second = server.requests.filter { $0.method == "POST" }.dropFirst().first?.bodyText ?? ""
+            #expect(second.contains("Hello, "), "\(second)")
         }
     }
 
@@ -362,7 +398,7 @@ struct GatewayHTTPTests {
         let stores = GatewayStores.inMemory()
         try await withGateway(upstreamYAML(server), environment: upstreamEnvironment, stores: stores) { port, _, group in
             async let answer = post(port, "/v1/chat/completions", streamBody)
-            while server.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            while !server.requests.contains(where: { $0.method == "POST" }) { try await Task.sleep(for: .milliseconds(10)) }
             await group.triggerGracefulShutdown()
             let result = try await answer
             #expect(result.status == 200)
@@ -371,6 +407,32 @@ struct GatewayHTTPTests {
         let usage = try await stores.ledger.aggregate(tenant: "default", by: .model, since: nil, until: nil)
         #expect(usage.first?.requests == 1)
         #expect(usage.first?.usage.outputTokens == 3)
+    }
+
+    @Test("/health/ready turns 503 when the health checks find every route dead, and names why")
+    func readinessFollowsHealthChecks() async throws {
+        let yaml = """
+            models:
+              dead:
+                provider: openai
+                model: m
+                base_url: http://127.0.0.1:1/v1
+                api_key_env: TEST_UPSTREAM_KEY
+            routing:
+              health_check_interval: 100ms
+            """
+        try await withGateway(yaml, environment: upstreamEnvironment) { port, _, _ in
+            var ready = try await get(port, "/health/ready")
+            var waited = 0
+            while ready.status == 200 && waited < 100 {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = try await get(port, "/health/ready")
+                waited += 1
+            }
+            #expect(ready.status == 503)
+            #expect(ready.json?["checks"]?["routes"] == "0 of 1 healthy")
+            #expect(try await get(port, "/health/live").status == 200)
+        }
     }
 
     @Test("Health, models in both formats, and a metrics page")

@@ -86,7 +86,7 @@ public struct Orchestrator: Sendable {
     /// Runs `agent` on new `messages` (appended to the stored history, if any).
     public func run(_ agent: Agent, messages: [Message], options: RunOptions = RunOptions()) async throws -> RunResult {
         let loop = RunLoop(agent: agent, configuration: configuration, options: options, emit: nil)
-        return try await loop.run(input: messages)
+        return try await loop.runCollectingReports(input: messages)
     }
 
     /// Runs `agent` on `input`, streaming its events: text deltas, tool calls as soon as
@@ -107,7 +107,7 @@ public struct Orchestrator: Sendable {
         let task = Task {
             let loop = RunLoop(agent: agent, configuration: configuration, options: options) { continuation.yield($0) }
             do {
-                let result = try await loop.run(input: messages)
+                let result = try await loop.runCollectingReports(input: messages)
                 continuation.yield(.finished(result))
                 continuation.finish()
             } catch {

@@ -39,6 +39,7 @@ final class RunLoop {
     var cacheHits = 0
     var toolCallsExecuted = 0
     var loopDetector: LoopDetector
+    let callReports = CallReportCollector()
 
     init(agent: Agent, configuration: Orchestrator.Configuration, options: RunOptions, emit: Emit?) {
         self.agent = agent
@@ -399,6 +400,7 @@ final class RunLoop {
             }
             emit(.toolCallArgumentsDelta(id: id, delta: delta, preview: preview))
         case .toolCallComplete(let call): emit(.toolCallReady(call))
+        case .seam(let seam): emit(.notice("the model's stream broke (\(seam.reason)) and was resumed"))
         case .usage, .finish: break
         }
     }
@@ -472,7 +474,7 @@ final class RunLoop {
         RunResult(
             runID: runID, finalText: finalText, messages: messages, toolCalls: records, usage: usage,
             iterations: iterations, stopReason: reason, stopDetail: detail, timings: timings,
-            cacheHits: cacheHits, duration: clock.now - start
+            cacheHits: cacheHits, duration: clock.now - start, callReports: callReports.reports
         )
     }
 

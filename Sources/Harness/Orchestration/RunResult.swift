@@ -98,6 +98,9 @@ public struct RunResult: Sendable {
     public var cacheHits: Int
     /// Wall time of the whole run.
     public var duration: Duration
+    /// How each model call made through a resilience wrapper (``Router``, ``RetryingModel``)
+    /// was served: route, retries, breaker decisions, hedges, timing. In call order.
+    public var callReports: [CallReport] = []
 
     /// Whether the model finished on its own.
     public var isComplete: Bool { stopReason == .completed }
