@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "HarnessProviders", targets: ["HarnessProviders"]),
         .library(name: "HarnessProvidersTesting", targets: ["HarnessProvidersTesting"]),
         .library(name: "HarnessSQLite", targets: ["HarnessSQLite"]),
+        .library(name: "HarnessOTel", targets: ["HarnessOTel"]),
         .library(name: "HarnessPostgres", targets: ["HarnessPostgres"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // OTLP/HTTP only: the default traits would build gRPC too.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "HarnessCore"),
@@ -86,6 +90,19 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // OTLP export of spans and metrics (swift-otel): only the server and its tests build it.
+        .target(
+            name: "HarnessOTel",
+            dependencies: [
+                "Harness",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "HarnessSQLite",
             dependencies: ["Harness", "HarnessCore", .product(name: "GRDB", package: "GRDB.swift")]
@@ -133,6 +150,15 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             exclude: ["Fixtures"]  // read at test time by path (the botocore cross-check script)
+        ),
+        .testTarget(
+            name: "HarnessOTelTests",
+            dependencies: [
+                "HarnessOTel", "Harness", "HarnessCore", "HarnessProviders", "HarnessProvidersTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),

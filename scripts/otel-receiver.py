@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tiny OTLP/HTTP receiver for tests: decodes what an exporter POSTs and writes it as JSON lines.
 
-    otel-receiver.py OUTPUT [--port-file PATH]
+    otel-receiver.py OUTPUT [--port-file PATH] [--exit-on-stdin-eof]
 
 Listens on 127.0.0.1 (a free port, written to --port-file, or printed as the first line of
 stdout). POST /v1/traces bodies are decoded as ExportTraceServiceRequest (protobuf, gzip or
@@ -9,10 +9,13 @@ not): one line per span, {"signal": "span", "name", "trace_id", "span_id", "pare
 "kind", "status", "attributes", "resource"}. POST /v1/metrics bodies are decoded as
 ExportMetricsServiceRequest: one line per metric, {"signal": "metric", "name", "points"}.
 Each request also records its headers in a line {"signal": "request", "path", "headers"}.
+With --exit-on-stdin-eof it exits when its standard input closes (its parent went away).
 """
 
 import gzip
 import json
+import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,6 +123,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # A parent may have spawned us with signals blocked; termination must work.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     args = sys.argv[1:]
     if not args:
         print(__doc__, file=sys.stderr)
@@ -131,10 +137,15 @@ def main():
     if port_file:
         with open(port_file + ".tmp", "w") as f:
             f.write(str(port))
-        import os
         os.replace(port_file + ".tmp", port_file)
     else:
         print(port, flush=True)
+    if "--exit-on-stdin-eof" in args:
+        def watch():
+            while sys.stdin.buffer.read(1024):
+                pass
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
     server.serve_forever()
 
 

@@ -10,6 +10,7 @@
 public import CoreMetrics
 public import Harness
 import Instrumentation
+import Logging
 import OTel
 public import ServiceLifecycle
 public import Tracing
@@ -101,12 +102,16 @@ public enum HarnessOTel {
         otel.metrics.exportInterval = configuration.metricsExportInterval
         otel.traces.sampler = sampler
         otel.traces.batchSpanProcessor.scheduleDelay = configuration.spanExportDelay
+        // An endpoint set in code is used as is (swift-otel appends the signal's path only to
+        // its default), so each signal gets its full URL.
+        let base = configuration.endpoint.hasSuffix("/") ? String(configuration.endpoint.dropLast()) : configuration.endpoint
         var exporter = otel.traces.otlpExporter
-        exporter.endpoint = configuration.endpoint
         exporter.headers = configuration.headers
         exporter.protocol = .httpProtobuf
         exporter.compression = configuration.compresses ? .gzip : .none
+        exporter.endpoint = base + "/v1/traces"
         otel.traces.otlpExporter = exporter
+        exporter.endpoint = base + "/v1/metrics"
         otel.metrics.otlpExporter = exporter
         return otel
     }
