@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "HarnessProviders", targets: ["HarnessProviders"]),
         .library(name: "HarnessProvidersTesting", targets: ["HarnessProvidersTesting"]),
         .library(name: "HarnessSQLite", targets: ["HarnessSQLite"]),
+        .library(name: "HarnessOTel", targets: ["HarnessOTel"]),
         .library(name: "HarnessPostgres", targets: ["HarnessPostgres"]),
         .library(name: "HarnessServer", targets: ["HarnessServer"]),
         .executable(name: "harness", targets: ["harness"]),
@@ -38,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP/HTTP only: the default traits would build gRPC too.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .target(name: "HarnessCore"),
@@ -47,6 +51,9 @@ let package = Package(
                 "HarnessCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -73,6 +80,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             ]
         ),
         // A scriptable HTTP server speaking recorded provider wire formats, for tests and benchmarks.
@@ -82,6 +91,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // OTLP export of spans and metrics (swift-otel): only the server and its tests build it.
+        .target(
+            name: "HarnessOTel",
+            dependencies: [
+                "Harness",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -107,13 +129,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             ]
         ),
         .executableTarget(
             name: "harness",
             dependencies: [
                 "Harness", "HarnessCore", "HarnessConfig", "HarnessTesting", "HarnessSQLite", "HarnessPostgres", "HarnessProviders",
-                "HarnessServer",
+                "HarnessServer", "HarnessOTel",
                 "HarnessProvidersTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -122,10 +146,25 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),  // bench-loop --tracer memory
             ]
         ),
         .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "HarnessCore", "HarnessTesting"]),
+        .testTarget(
+            name: "HarnessTests",
+            dependencies: [
+                "Harness", "HarnessCore", "HarnessTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "HarnessConfigTests", dependencies: ["HarnessConfig", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessTestingTests", dependencies: ["HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(
@@ -133,6 +172,9 @@ let package = Package(
             dependencies: [
                 "HarnessProviders", "HarnessProvidersTesting", "HarnessCore", "Harness",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             exclude: ["Fixtures"]  // read at test time by path (the botocore cross-check script)
         ),
@@ -148,6 +190,15 @@ let package = Package(
         .testTarget(
             name: "HarnessResilienceTests",
             dependencies: ["Harness", "HarnessCore", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting"]
+        ),
+        .testTarget(
+            name: "HarnessOTelTests",
+            dependencies: [
+                "HarnessOTel", "Harness", "HarnessCore", "HarnessProviders", "HarnessProvidersTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "HarnessSQLiteTests", dependencies: ["HarnessSQLite", "HarnessTesting", "Harness", "HarnessCore"]),
         .testTarget(name: "HarnessPostgresTests", dependencies: ["HarnessPostgres", "HarnessTesting", "Harness", "HarnessCore"]),

@@ -41,6 +41,10 @@ if [ -z "${HARNESS_TEST_POSTGRES_URL:-}" ]; then
   echo "PostgreSQL at $HARNESS_TEST_POSTGRES_URL"
 fi
 
+# The OTLP receiver for HarnessOTelTests: opentelemetry-proto from PyPI in .build-peers/venv-otel.
+echo "== OTLP receiver venv"
+scripts/otel-setup.sh
+
 echo "== swift test"
 # shellcheck disable=SC2086
 swift test ${SWIFT_TEST_ARGS:-}

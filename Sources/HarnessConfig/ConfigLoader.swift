@@ -74,6 +74,9 @@ public enum ConfigLoader {
         Key(path: "guardrails.allowed_tools", kind: .stringList, nullable: true) { c, v in if case .list(let l) = v { c.guardrails.allowedTools = l } else { c.guardrails.allowedTools = nil } },
         Key(path: "tracing.enabled", kind: .bool, nullable: false) { c, v in if case .bool(let b) = v { c.tracing.enabled = b } },
         Key(path: "tracing.sample_rate", kind: .double, nullable: false) { c, v in if case .double(let d) = v { c.tracing.sampleRate = d } },
+        Key(path: "tracing.otlp_endpoint", kind: .string, nullable: true) { c, v in if case .string(let s) = v { c.tracing.otlpEndpoint = s } else { c.tracing.otlpEndpoint = nil } },
+        Key(path: "tracing.service_name", kind: .string, nullable: false) { c, v in if case .string(let s) = v { c.tracing.serviceName = s } },
+        Key(path: "tracing.export_metrics", kind: .bool, nullable: false) { c, v in if case .bool(let b) = v { c.tracing.exportMetrics = b } },
         Key(path: "retry.max_attempts", kind: .int, nullable: false) { c, v in if case .int(let i) = v { c.retry.maxAttempts = i } },
         Key(path: "retry.base_delay", kind: .duration, nullable: false) { c, v in if case .duration(let d?) = v { c.retry.baseDelay = d } },
         Key(path: "retry.factor", kind: .double, nullable: false) { c, v in if case .double(let d) = v { c.retry.factor = d } },
@@ -354,6 +357,9 @@ public enum ConfigLoader {
         }
         if config.rateLimit.enabled, config.rateLimit.capacity < 1 {
             diagnostics.append(ConfigDiagnostic(source: source, key: "rate_limit.capacity", message: "must be at least 1"))
+        }
+        if let endpoint = config.tracing.otlpEndpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            diagnostics.append(ConfigDiagnostic(source: source, key: "tracing.otlp_endpoint", message: "must be an http:// or https:// URL, not '\(endpoint)'"))
         }
         if config.tracing.sampleRate > 1 {
             diagnostics.append(ConfigDiagnostic(source: source, key: "tracing.sample_rate", message: "must be between 0 and 1"))

@@ -41,6 +41,9 @@ public import Harness
 /// tracing:
 ///   enabled: false
 ///   sample_rate: 1.0
+///   otlp_endpoint: http://otel-collector:4318   # harness serve exports spans there
+///   service_name: harness
+///   export_metrics: false
 /// retry:
 ///   max_attempts: 3
 ///   base_delay: 250ms
@@ -93,6 +96,13 @@ public struct HarnessConfiguration: Sendable, Hashable {
     public struct TracingSettings: Sendable, Hashable {
         public var enabled = false
         public var sampleRate: Double = 1
+        /// An OTLP/HTTP collector (`http://collector:4318`); `harness serve` exports spans there
+        /// when tracing is enabled.
+        public var otlpEndpoint: String? = nil
+        /// The `service.name` of exported telemetry.
+        public var serviceName = "harness"
+        /// Also export metrics over OTLP (they are on `/metrics` either way).
+        public var exportMetrics = false
         public init() {}
     }
 

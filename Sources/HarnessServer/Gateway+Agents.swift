@@ -26,7 +26,7 @@ extension Gateway {
     /// `iteration`, `finished`). The answer (or the last event) is the run result as JSON.
     func agentRun(_ request: Request, name: String) async -> Response {
         let requestID = "run_" + Self.newRequestID()
-        return await serve("agent_runs", format: .openAI, requestID: requestID) {
+        return await serve("agent_runs", format: .openAI, requestID: requestID, request: request) {
             let principal = try await principal(request)
             guard let agent = agents[name] else {
                 throw GatewayError(.notFound, code: "agent_not_found", "no agent named '\(name)'; configured: \(agentNames.joined(separator: ", "))")
@@ -61,7 +61,7 @@ extension Gateway {
                         for try await event in events {
                             Self.encode(event, into: &out)
                             if case .finished(let result) = event {
-                                self.book(principal: principal, model: model, usage: result.usage, status: "ok", started: started, requestID: requestID)
+                                self.book(principal: principal, model: model, usage: result.usage, status: "ok", started: started, requestID: requestID, countsProviderMetrics: false)
                             }
                             if !out.isEmpty {
                                 try await writer.write(ByteBuffer(bytes: out))
@@ -70,7 +70,7 @@ extension Gateway {
                         }
                     } catch {
                         let partial = (error as? RunError)?.partial
-                        self.book(principal: principal, model: model, usage: partial?.usage, status: "failed", started: started, requestID: requestID)
+                        self.book(principal: principal, model: model, usage: partial?.usage, status: "failed", started: started, requestID: requestID, countsProviderMetrics: false)
                         var w = JSONWriter()
                         w.object { w in
                             w.key("error"); w.string(GatewayError.from((error as? RunError)?.underlying ?? error).message)
@@ -85,12 +85,12 @@ extension Gateway {
             }
             do {
                 let result = try await orchestrator.run(agent, messages: messages, options: options)
-                book(principal: principal, model: model, usage: result.usage, status: "ok", started: started, requestID: requestID)
+                book(principal: principal, model: model, usage: result.usage, status: "ok", started: started, requestID: requestID, countsProviderMetrics: false)
                 var w = JSONWriter(capacity: 1024)
                 Self.write(result, cost: cost(result.usage, model: model), into: &w)
                 return Self.json(.ok, w.bytes, requestID: requestID)
             } catch let error as RunError {
-                book(principal: principal, model: model, usage: error.partial.usage, status: "failed", started: started, requestID: requestID)
+                book(principal: principal, model: model, usage: error.partial.usage, status: "failed", started: started, requestID: requestID, countsProviderMetrics: false)
                 throw error.underlying
             }
         }

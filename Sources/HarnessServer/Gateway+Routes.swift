@@ -18,6 +18,9 @@ public import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
+import Tracing
+import Instrumentation
+import ServiceContextModule
 
 /// The client wire format of a request, which decides the shape of its errors.
 enum ClientFormat: Sendable {
@@ -169,6 +172,26 @@ extension Gateway {
 
     /// Runs `body`, answering any failure in the client's format, and counts the request.
     func serve(
+        _ endpoint: String, format: ClientFormat, requestID: String, request: Request? = nil,
+        _ body: () async throws -> Response
+    ) async -> Response {
+        guard let request else { return await respond(endpoint, format: format, requestID: requestID, body) }
+        // W3C trace context from the client: the request's span continues the caller's trace,
+        // and the provider requests made under it carry it on.
+        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        let context = TraceContextPropagation.extract(from: headers)
+        return await ServiceContext.withValue(context) {
+            await withSpan("gateway \(endpoint)", ofKind: .server) { span in
+                span.attributes["harness.request.id"] = requestID
+                let response = await respond(endpoint, format: format, requestID: requestID, body)
+                span.attributes["http.response.status_code"] = Int(response.status.code)
+                if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+                return response
+            }
+        }
+    }
+
+    private func respond(
         _ endpoint: String, format: ClientFormat, requestID: String,
         _ body: () async throws -> Response
     ) async -> Response {
@@ -194,7 +217,7 @@ extension Gateway {
 
     func chatCompletions(_ request: Request) async -> Response {
         let requestID = "chatcmpl-" + Self.newRequestID()
-        return await serve("chat_completions", format: .openAI, requestID: requestID) {
+        return await serve("chat_completions", format: .openAI, requestID: requestID, request: request) {
             let principal = try await principal(request)
             let body = try await readBody(request)
             let parsed = try OpenAIServerWire.request(try GatewayRequest.parseBody(body))
@@ -224,7 +247,7 @@ extension Gateway {
 
     func messages(_ request: Request) async -> Response {
         let requestID = "msg_" + Self.newRequestID()
-        return await serve("messages", format: .anthropic, requestID: requestID) {
+        return await serve("messages", format: .anthropic, requestID: requestID, request: request) {
             let principal = try await principal(request)
             let body = try await readBody(request)
             let parsed = try AnthropicServerWire.request(try GatewayRequest.parseBody(body))
@@ -365,7 +388,7 @@ extension Gateway {
 
     func embeddings(_ request: Request) async -> Response {
         let requestID = "emb-" + Self.newRequestID()
-        return await serve("embeddings", format: .openAI, requestID: requestID) {
+        return await serve("embeddings", format: .openAI, requestID: requestID, request: request) {
             let principal = try await principal(request)
             let root = FieldReader(try GatewayRequest.parseBody(try await readBody(request)), path: "")
             let name = try root.required("model").string()

@@ -104,6 +104,10 @@ public final class Gateway: Sendable {
         var orchestratorConfig = Orchestrator.Configuration()
         orchestratorConfig.conversationStore = stores.conversations
         orchestratorConfig.logger = logger
+        // The orchestrator's metrics land in the same registry as the gateway's (/metrics).
+        orchestratorConfig.observability = Observability(
+            metricsFactory: HelpfulPrometheusFactory(registry: registry), pricing: configuration.pricingTable
+        )
         self.orchestrator = Orchestrator(configuration: orchestratorConfig)
         var agents: [String: Agent] = [:]
         for settings in configuration.agents {
@@ -146,14 +150,23 @@ public final class Gateway: Sendable {
     }
 
     /// Books a served (or failed) model call: usage ledger, key spend, token bucket, metrics.
+    ///
+    /// `countsProviderMetrics` is false for agent runs: the orchestrator counts their model
+    /// calls itself.
     func book(
-        principal: Principal, model: GatewayModel, usage: Usage?, status: String, started: ContinuousClock.Instant, requestID: String
+        principal: Principal, model: GatewayModel, usage: Usage?, status: String, started: ContinuousClock.Instant, requestID: String,
+        countsProviderMetrics: Bool = true
     ) {
         let usage = usage ?? .zero
         let cost = cost(usage, model: model)
         let elapsed = ContinuousClock.now - started
-        metrics.providerCall(provider: model.provider, status: status == "ok" ? "ok" : "error", usage: usage, cost: cost)
-        if status != "ok" { metrics.providerError(provider: model.provider, code: status) }
+        if countsProviderMetrics {
+            if status == "ok" {
+                metrics.providerCall(provider: model.provider, usage: usage, cost: cost)
+            } else {
+                metrics.providerError(provider: model.provider, code: status)
+            }
+        }
         if case .key(let key) = principal {
             authenticator.charge(key.id, cost)
             authenticator.consumeTokens(key, usage.totalTokens)

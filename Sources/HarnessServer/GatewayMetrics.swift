@@ -80,38 +80,27 @@ public final class GatewayMetrics: Sendable {
         counter("harness_gateway_errors_total", [("code", code)]).increment()
     }
 
-    func providerCall(provider: String, status: String, usage: Usage?, cost: Double?) {
-        counter("harness_provider_calls_total", [("provider", provider), ("status", status)]).increment()
-        if let usage {
-            for (type, n) in [("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadTokens),
-                              ("cache_write", usage.cacheWriteTokens), ("reasoning", usage.reasoningTokens)] where n > 0 {
-                counter("harness_provider_tokens_total", [("provider", provider), ("type", type)]).increment(by: Int64(n))
-            }
-        }
-        if let cost, cost > 0 { floatCounter("harness_cost_usd_total").increment(by: cost) }
+    func providerCall(provider: String, usage: Usage?, cost: Double?) {
+        library.recordProviderCall(provider: provider, usage: usage ?? .zero)
+        if let cost, cost > 0 { library.recordCost(usd: cost) }
     }
 
     func providerError(provider: String, code: String) {
-        counter("harness_provider_errors_total", [("provider", provider), ("error_type", code)]).increment()
+        library.recordProviderError(provider: provider, errorType: code)
     }
 
-    private let gauges = Mutex<[String: Meter]>([:])
+    /// The library's metrics (provider calls, tokens, errors, cost, breakers, rate limits),
+    /// under the same names and label values as the orchestrator emits them.
+    var library: HarnessMetrics { HarnessMetrics(factory: factory) }
 
-    /// `circuit_breaker_state{provider}` (0 closed, 1 open, 2 half-open, as
-    /// ``CircuitBreaker/State/gaugeValue``) and `circuit_breaker_trips_total{provider}`; the
+    /// `circuit_breaker_state{provider}` and `circuit_breaker_trips_total{provider}`; the
     /// label is the route's name, which the configuration bounds.
     func breaker(_ transition: CircuitBreaker.Transition) {
-        let meter = gauges.withLock { table in
-            if let m = table[transition.route] { return m }
-            let m = Meter(label: "circuit_breaker_state", dimensions: [("provider", transition.route)], factory: factory)
-            table[transition.route] = m
-            return m
-        }
-        meter.set(Double(transition.to.gaugeValue))
-        if transition.isTrip { counter("circuit_breaker_trips_total", [("provider", transition.route)]).increment() }
+        library.recordBreakerState(provider: transition.route, state: transition.to.metricsState)
+        if transition.isTrip { library.recordBreakerTrip(provider: transition.route) }
     }
 
-    func rateLimitHit() { counter("harness_rate_limit_hits_total").increment() }
+    func rateLimitHit() { library.recordRateLimitHit() }
 
     func budgetRejection() { counter("harness_budget_rejections_total").increment() }
 }

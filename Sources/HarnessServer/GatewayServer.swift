@@ -49,9 +49,14 @@ public struct GatewayServer: Sendable {
 
     /// The service group that runs the server; `triggerGracefulShutdown()` on it stops it
     /// as SIGTERM would.
-    public func makeServiceGroup(signals: Bool = true, onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+    ///
+    /// `extraServices` (telemetry export, say) start first and stop last, after the server
+    /// and the usage recorder, so they flush what the last requests produced.
+    public func makeServiceGroup(
+        signals: Bool = true, extraServices: [any Service] = [], onStarted: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
         var config = ServiceGroupConfiguration(
-            services: [.init(service: makeApplication(onStarted: onStarted))],
+            services: extraServices.map { .init(service: $0) } + [.init(service: makeApplication(onStarted: onStarted))],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         )
@@ -60,8 +65,10 @@ public struct GatewayServer: Sendable {
     }
 
     /// Serves until SIGTERM/SIGINT (when `signals`) or cancellation.
-    public func run(signals: Bool = true, onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeServiceGroup(signals: signals, onStarted: onStarted).run()
+    public func run(
+        signals: Bool = true, extraServices: [any Service] = [], onStarted: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        try await makeServiceGroup(signals: signals, extraServices: extraServices, onStarted: onStarted).run()
     }
 }
 

@@ -96,7 +96,7 @@ public enum MetricHelp {
         "harness_provider_tokens_total": "Tokens reported by upstream providers, by provider and kind (input, output, cache_read, cache_write, reasoning).",
         "harness_provider_errors_total": "Failed upstream calls, by provider and error code.",
         "harness_cost_usd_total": "Cost of served requests in US dollars, from the pricing table.",
-        "circuit_breaker_state": "Circuit state per route: 0 closed, 1 open, 2 half-open.",
+        "circuit_breaker_state": "Circuit state per route: 0 closed, 1 half-open, 2 open.",
         "circuit_breaker_trips_total": "Times a circuit opened, per route.",
         "harness_budget_rejections_total": "Requests refused because a virtual key's budget is spent.",
     ]

@@ -12,6 +12,9 @@ import Foundation
 import HarnessConfig
 import HarnessCore
 import HarnessServer
+import HarnessOTel
+import Instrumentation
+import ServiceLifecycle
 import Logging
 import Metrics
 import Prometheus
@@ -61,7 +64,30 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(HelpfulPrometheusFactory(registry: registry))
+        let prometheus = HelpfulPrometheusFactory(registry: registry)
+        var telemetry: [any Service] = []
+        if configuration.tracing.enabled, let endpoint = configuration.tracing.otlpEndpoint {
+            // Spans (and, if asked, metrics) to an OTLP/HTTP collector; metrics stay on /metrics too.
+            let backends: HarnessOTel.Backends
+            do {
+                backends = try HarnessOTel.makeBackends(OTLPExportConfiguration(
+                    endpoint: endpoint, serviceName: configuration.tracing.serviceName,
+                    sampleRate: configuration.tracing.sampleRate, exportsMetrics: configuration.tracing.exportMetrics
+                ))
+            } catch {
+                FileHandle.standardError.write(Data("harness serve: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            InstrumentationSystem.bootstrap(backends.tracer)
+            if let otelMetrics = backends.metricsFactory {
+                MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [prometheus, otelMetrics]))
+            } else {
+                MetricsSystem.bootstrap(prometheus)
+            }
+            telemetry.append(backends.service)
+        } else {
+            MetricsSystem.bootstrap(prometheus)
+        }
         let location = storage ?? configuration.storage
         if location.hasPrefix("sqlite:") {
             let path = String(location.dropFirst("sqlite:".count))
@@ -79,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
             await gateway.authenticator.refreshRequirement()
             let server = GatewayServer(gateway: gateway, host: host, port: port)
             let portFile = self.portFile
-            try await server.run { bound in
+            try await server.run(extraServices: telemetry) { bound in
                 let auth = gateway.authenticator.isRequired ? "virtual keys required" : "off (create a key with `harness keys create` to turn it on)"
                 print("""
                     harness serve: listening on http://\(server.host):\(bound) (config: \(source), storage: \(location.hasPrefix("postgres") ? "postgres" : location))

@@ -49,6 +49,9 @@ import Testing
             tracing:
               enabled: true
               sample_rate: 0.25
+              otlp_endpoint: http://collector:4318
+              service_name: gw
+              export_metrics: true
             """
         let c = try ConfigLoader.load(yaml: yaml)
         #expect(c.cache.enabled == false && c.cache.capacity == 50 && c.cache.ttl == .seconds(90))
@@ -62,8 +65,9 @@ import Testing
         #expect(c.guardrails.blockedPatterns == ["sk-[a-z]+"])
         #expect(c.guardrails.allowedTools == ["get_weather"])
         #expect(c.tracing.enabled && c.tracing.sampleRate == 0.25)
+        #expect(c.tracing.otlpEndpoint == "http://collector:4318" && c.tracing.serviceName == "gw" && c.tracing.exportMetrics)
         // Everything listed is a key the loader knows, and vice versa.
-        #expect(ConfigLoader.knownKeys.count == 41)
+        #expect(ConfigLoader.knownKeys.count == 44)
     }
 
     @Test func badValueNamesKeyAndLine() throws {

@@ -86,7 +86,7 @@ import Testing
             reply.resetAfter = bytes.count / 2
             // Paced, so the client has read what came before the reset: a kernel may drop
             // unread received data when the RST arrives.
-            reply.chunkDelay = .milliseconds(10)
+            reply.chunkDelay = .milliseconds(40)
             return reply
         }
         defer { server.shutdown() }

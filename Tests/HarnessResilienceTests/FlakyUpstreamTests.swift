@@ -138,8 +138,10 @@ func drain(_ stream: ModelEventStream) async -> ([ModelStreamEvent], (any Error)
     /// would wait for the 2 s attempt timeout. Minimum of 20 paired samples, so that a
     /// loaded machine does not fail it.
     @Test func failoverWithOpenBreakerIsFast() async throws {
+        // The primary is down (every request a 503): one failure trips its breaker. No attempt
+        // timeout is involved, so a loaded machine cannot make the secondary look slow.
         let primary = try await WireTestServer.start { _ in
-            WireTestServer.Reply(status: 200, headers: [("content-type", "application/json")], body: [], headDelay: .seconds(30))
+            .json(#"{"error":{"message":"down","type":"server_error"}}"#, status: 503)
         }
         let secondary = try await WireTestServer.start { _ in completion("secondary") }
         defer { primary.shutdown(); secondary.shutdown() }
@@ -148,11 +150,11 @@ func drain(_ stream: ModelEventStream) async -> ([ModelStreamEvent], (any Error)
             name: "smart",
             routes: [Route(name: "primary", model: openAI(primary)), Route(name: "secondary", model: direct)],
             configuration: .init(
-                retry: RetryPolicy(maxAttempts: 2, attemptTimeout: .seconds(2)),
+                retry: RetryPolicy(maxAttempts: 2),
                 circuitBreaker: .init(failureThreshold: 1, openTimeout: .seconds(600))
             )
         )
-        _ = try await router.complete(question)  // times out on the primary, trips its breaker
+        _ = try await router.complete(question)  // fails on the primary (tripping its breaker), served by the secondary
         #expect(router.breaker(for: "primary")?.state == .open)
         let before = primary.requests.count
         let clock = ContinuousClock()

@@ -45,8 +45,11 @@ public struct Orchestrator: Sendable {
         public var contextAssembler: (any ContextAssembling)?
         /// Whether streamed runs carry partial-JSON previews of tool arguments.
         public var argumentPreviews: Bool
-        /// Where the orchestrator logs (debug and trace only).
+        /// Where the orchestrator logs: debug lines with the run id, agent and iteration as
+        /// metadata, and a warning when a run fails.
         public var logger: Logger
+        /// Where spans and metrics go; by default the process-wide tracer and metrics factory.
+        public var observability: Observability
 
         public init(
             responseCache: ResponseCache? = nil,
@@ -55,7 +58,8 @@ public struct Orchestrator: Sendable {
             historyLimit: Int? = 200,
             contextAssembler: (any ContextAssembling)? = nil,
             argumentPreviews: Bool = true,
-            logger: Logger = Logger(label: "harness.orchestrator", factory: { _ in SwiftLogNoOpLogHandler() })
+            logger: Logger = Logger(label: "harness.orchestrator", factory: { _ in SwiftLogNoOpLogHandler() }),
+            observability: Observability = .global
         ) {
             self.responseCache = responseCache
             self.rateLimiter = rateLimiter
@@ -64,6 +68,7 @@ public struct Orchestrator: Sendable {
             self.contextAssembler = contextAssembler
             self.argumentPreviews = argumentPreviews
             self.logger = logger
+            self.observability = observability
         }
     }
 

@@ -8,7 +8,9 @@
 //===----------------------------------------------------------------------===//
 
 import HarnessCore
+import Instrumentation
 import Logging
+import Tracing
 import struct Foundation.Date
 import struct Foundation.UUID
 
@@ -40,13 +42,25 @@ final class RunLoop {
     var toolCallsExecuted = 0
     var loopDetector: LoopDetector
     let callReports = CallReportCollector()
+    /// Telemetry: the tracer (read once per run), the run's logger, the current iteration's span.
+    let tracer: any Tracer
+    let metrics: HarnessMetrics
+    var logger: Logger
+    var iterationSpan: (any Span)?
+    var iterationContext: ServiceContext = .topLevel
 
     init(agent: Agent, configuration: Orchestrator.Configuration, options: RunOptions, emit: Emit?) {
         self.agent = agent
         self.configuration = configuration
         self.options = options
         self.emit = emit
-        self.executor = ToolExecutor(tools: agent.tools, policy: agent.policy, guardrails: agent.guardrails)
+        self.tracer = configuration.observability.tracer
+        // Resolved once per run: the process-wide systems are read under a lock.
+        self.metrics = HarnessMetrics(factory: configuration.observability.metrics.factory)
+        self.executor = ToolExecutor(
+            tools: agent.tools, policy: agent.policy, guardrails: agent.guardrails,
+            tracer: tracer, metrics: metrics
+        )
         self.builder = PromptBuilder(
             model: agent.modelID, system: agent.instructions, tools: agent.tools.map(\.spec),
             toolChoice: agent.toolChoice, responseFormat: agent.responseFormat, options: agent.options
@@ -55,19 +69,27 @@ final class RunLoop {
         self.runID = options.runID ?? "run_" + UUID().uuidString.lowercased()
         self.loopDetector = LoopDetector(threshold: agent.policy.loopThreshold)
         self.start = clock.now
+        self.logger = configuration.logger
+        logger[metadataKey: "harness.run.id"] = "\(runID)"
+        logger[metadataKey: "gen_ai.agent.name"] = "\(agent.name)"
     }
 
     // MARK: - The loop
 
     func run(input: [Message]) async throws -> RunResult {
+        try await observedRun { try await self.runLoop(input: input) }
+    }
+
+    func runLoop(input: [Message]) async throws -> RunResult {
         let policy = agent.policy
         if options.depth > policy.maxToolDepth {
             return result(.maxToolDepth, "run nested \(options.depth) deep; the limit is \(policy.maxToolDepth)")
         }
         if let store = configuration.conversationStore, let id = options.conversationID {
             do {
-                history = try await store.load(conversationID: id, tenant: options.tenant, last: configuration.historyLimit)
-                    .map(\.message)
+                history = try await observedStoreCall("load", store) {
+                    try await store.load(conversationID: id, tenant: options.tenant, last: configuration.historyLimit)
+                }.map(\.message)
             } catch {
                 throw failure(.storage, "could not load conversation '\(id)'", error)
             }
@@ -89,19 +111,23 @@ final class RunLoop {
             let iteration = iterations
             emit?(.iterationStarted(iteration))
             let iterationStart = clock.now
+            let span = startIterationSpan(iteration)
 
             // Model phase (with early tool starts) and tool phase share one task group, so that
             // tools started early are joined, or cancelled, with the others.
-            let outcome = await withTaskGroup(of: (Int, ToolExecution).self) { group in
-                do {
-                    return Result<IterationOutcome, any Error>.success(
-                        try await self.iterate(iteration, group: &group, iterationStart: iterationStart)
-                    )
-                } catch {
-                    group.cancelAll()
-                    return .failure(error)
+            let outcome = await ServiceContext.withValue(span.context) {
+                await withTaskGroup(of: (Int, ToolExecution).self) { group in
+                    do {
+                        return Result<IterationOutcome, any Error>.success(
+                            try await self.iterate(iteration, group: &group, iterationStart: iterationStart)
+                        )
+                    } catch {
+                        group.cancelAll()
+                        return .failure(error)
+                    }
                 }
             }
+            endIterationSpan(span, outcome)
             switch try outcome.get() {
             case .continue:
                 continue
@@ -193,7 +219,7 @@ final class RunLoop {
                 next += 1
                 if early[calls[index].id] != nil { continue }
                 let call = calls[index]
-                if let refused = executor.preflight(call) {
+                if let refused = executor.checked(call, parent: iterationContext) {
                     executions[index] = refused
                     emit?(.toolResult(makeRecord(call, refused, iteration)))
                     continue
@@ -202,7 +228,8 @@ final class RunLoop {
                 emit?(.toolExecutionStarted(call, early: false))
                 let executor = self.executor
                 let context = toolContext(call)
-                group.addTask { (index, await executor.execute(call, context: context, early: false)) }
+                let parent = iterationContext
+                group.addTask { (index, await executor.execute(call, context: context, early: false, parent: parent)) }
             }
         }
         // Early-started calls were numbered by arrival; map them to their place in `calls`.
@@ -211,12 +238,14 @@ final class RunLoop {
         if calls.count == 1, early.isEmpty {
             // One call and nothing started early: run it here, without a child task.
             let call = calls[0]
-            if let refused = executor.preflight(call) {
+            if let refused = executor.checked(call, parent: iterationContext) {
                 executions[0] = refused
                 emit?(.toolResult(makeRecord(call, refused, iteration)))
             } else {
                 emit?(.toolExecutionStarted(call, early: false))
-                let execution = await executor.execute(call, context: toolContext(call), early: false)
+                let execution = await executor.execute(
+                    call, context: toolContext(call), early: false, parent: iterationContext
+                )
                 executions[0] = execution
                 emit?(.toolResult(makeRecord(call, execution, iteration)))
             }
@@ -269,12 +298,17 @@ final class RunLoop {
         iterations += 1
         let iterationStart = clock.now
         emit?(.iterationStarted(iterations))
+        let span = startIterationSpan(iterations)
+        defer { span.end() }
         var request = makeRequest()
         request.toolChoice = .none
         let response: ModelResponse
         do {
-            response = try await agent.model.complete(request)
+            response = try await ServiceContext.withValue(span.context) {
+                try await observedModelCall(request) { try await agent.model.complete(request) }
+            }
         } catch {
+            span.setStatus(SpanStatus(code: .error))
             throw failure(.modelError, "the model failed", error)
         }
         let modelTime = clock.now - iterationStart
@@ -315,22 +349,25 @@ final class RunLoop {
                 throw failure(.rateLimited, "the rate limiter failed", error)
             }
         }
-        if let cache = configuration.responseCache, let cached = await cache.get(request) {
+        if let cache = configuration.responseCache, let cached = await observedCacheLookup(cache, request) {
             if emit != nil {
                 var arguments: [String: String] = [:]
                 for event in cached.streamEvents() { forward(event, arguments: &arguments) }
             }
             return (cached, true)
         }
-        let response: ModelResponse
-        if emit == nil {
-            do {
-                response = try await agent.model.complete(request)
-            } catch {
-                throw failure(Task.isCancelled ? .cancelled : .modelError, "the model failed: \(ToolExecutor.describe(error))", error)
+        let response = try await observedModelCall(request) {
+            if emit == nil {
+                do {
+                    return try await agent.model.complete(request)
+                } catch {
+                    throw failure(
+                        Task.isCancelled ? .cancelled : .modelError, "the model failed: \(ToolExecutor.describe(error))", error
+                    )
+                }
+            } else {
+                return try await consumeStream(request, iteration: iteration, group: &group, early: &early)
             }
-        } else {
-            response = try await consumeStream(request, iteration: iteration, group: &group, early: &early)
         }
         if let cache = configuration.responseCache { await cache.set(request, response) }
         return (response, false)
@@ -359,7 +396,8 @@ final class RunLoop {
                     emit?(.toolExecutionStarted(call, early: true))
                     let executor = self.executor
                     let context = toolContext(call)
-                    group.addTask { (tag, await executor.execute(call, context: context, early: true)) }
+                    let parent = iterationContext
+                    group.addTask { (tag, await executor.execute(call, context: context, early: true, parent: parent)) }
                 }
             }
         } catch {
@@ -430,6 +468,7 @@ final class RunLoop {
                 ),
                 outcome: .notExecuted, duration: .zero, startedEarly: false
             )
+            executor.recordNotExecuted(call)
             records.append(makeRecord(call, execution, iteration))
             try await append(.tool(execution.result))
         }
@@ -448,7 +487,7 @@ final class RunLoop {
             metadata: ["run_id": runID]
         )
         do {
-            try await store.append(turn, to: id, tenant: options.tenant)
+            try await observedStoreCall("append", store) { try await store.append(turn, to: id, tenant: options.tenant) }
         } catch {
             throw failure(.storage, "could not store a \(message.role.rawValue) turn of conversation '\(id)'", error)
         }

@@ -9,7 +9,9 @@
 
 import Dispatch
 import HarnessCore
+import Instrumentation
 import Synchronization
+import Tracing
 
 /// One tool call carried out (or refused).
 struct ToolExecution: Sendable {
@@ -27,8 +29,13 @@ struct ToolExecutor: Sendable {
     let specs: [String: ToolSpec]
     let policy: RunPolicy
     let guardrails: Guardrails
+    let tracer: any Tracer
+    let metrics: HarnessMetrics
 
-    init(tools: [any Tool], policy: RunPolicy, guardrails: Guardrails) {
+    init(
+        tools: [any Tool], policy: RunPolicy, guardrails: Guardrails,
+        tracer: any Tracer, metrics: HarnessMetrics
+    ) {
         var byName: [String: any Tool] = [:]
         var specs: [String: ToolSpec] = [:]
         for tool in tools {
@@ -39,6 +46,8 @@ struct ToolExecutor: Sendable {
         self.specs = specs
         self.policy = policy
         self.guardrails = guardrails
+        self.tracer = tracer
+        self.metrics = metrics
     }
 
     /// The refusal for `call`, if it must not run: unknown tool, arguments that are not
@@ -86,9 +95,73 @@ struct ToolExecutor: Sendable {
         )
     }
 
-    /// Runs `call` (after ``preflight(_:)`` passed). Never throws.
-    func execute(_ call: ToolCall, context: ToolContext, early: Bool) async -> ToolExecution {
-        if let refused = preflight(call) { return refused }
+    /// ``preflight(_:)``, with a refusal reported as a span and counted.
+    func checked(_ call: ToolCall, parent: ServiceContext) -> ToolExecution? {
+        guard let refused = preflight(call) else { return nil }
+        let span = startSpan(call, parent: parent)
+        finish(span, call, refused, ran: false)
+        return refused
+    }
+
+    /// Counts a call that was not run because the run stopped.
+    func recordNotExecuted(_ call: ToolCall) {
+        metrics.recordToolCall(toolName: metricName(call), status: ToolOutcome.notExecuted.metricLabel, duration: nil)
+    }
+
+    /// Runs `call` (after ``preflight(_:)`` passed) inside its `execute_tool {name}` span, a
+    /// child of `parent`. Never throws.
+    func execute(_ call: ToolCall, context: ToolContext, early: Bool, parent: ServiceContext) async -> ToolExecution {
+        let span = startSpan(call, parent: parent)
+        if early, span.isRecording { span.attributes[GenAIAttributes.toolStartedEarly] = true }
+        var ran = true
+        let execution = await ServiceContext.withValue(span.context) {
+            if let refused = preflight(call) {
+                ran = false
+                return refused
+            }
+            return await perform(call, context: context, early: early)
+        }
+        finish(span, call, execution, ran: ran)
+        return execution
+    }
+
+    /// The label value of `call`'s tool: its name if the agent has it, else `unknown` (a name
+    /// the model made up must not become a label).
+    func metricName(_ call: ToolCall) -> String {
+        tools[call.name] != nil ? call.name : "unknown"
+    }
+
+    func startSpan(_ call: ToolCall, parent: ServiceContext) -> any Span {
+        let known = tools[call.name] != nil
+        let span = tracer.startSpan(
+            known ? "\(GenAIAttributes.Operation.executeTool) \(call.name)" : GenAIAttributes.Operation.executeTool,
+            context: parent
+        )
+        if span.isRecording {
+            span.updateAttributes { attributes in
+                attributes[GenAIAttributes.operationName] = GenAIAttributes.Operation.executeTool
+                attributes[GenAIAttributes.toolName] = known ? call.name : "unknown"
+                attributes[GenAIAttributes.toolCallID] = call.id
+                attributes[GenAIAttributes.toolType] = "function"
+            }
+        }
+        return span
+    }
+
+    func finish(_ span: any Span, _ call: ToolCall, _ execution: ToolExecution, ran: Bool) {
+        let status = execution.outcome.metricLabel
+        metrics.recordToolCall(toolName: metricName(call), status: status, duration: ran ? execution.duration : nil)
+        if span.isRecording {
+            span.attributes[GenAIAttributes.toolOutcome] = status
+            if execution.outcome != .success {
+                span.attributes[GenAIAttributes.errorType] = status
+                span.setStatus(SpanStatus(code: .error, message: status))
+            }
+        }
+        span.end()
+    }
+
+    func perform(_ call: ToolCall, context: ToolContext, early: Bool) async -> ToolExecution {
         guard let tool = tools[call.name], let arguments = call.arguments else {
             return refusal(call, .unknownTool, "Error: there is no tool named '\(call.name)'.")
         }

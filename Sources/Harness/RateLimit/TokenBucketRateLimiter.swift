@@ -53,12 +53,16 @@ public final class TokenBucketRateLimiter: RateLimiter {
 
     /// The settings.
     public let configuration: Configuration
+    /// Counts `harness_rate_limit_hits_total`: every admission that had to wait or was refused.
+    public let metrics: HarnessMetrics
     private let buckets: Mutex<[String: Bucket]>
     /// Buckets kept before full (idle) ones are pruned.
     private let pruneThreshold = 10_000
 
-    public init(_ configuration: Configuration) {
+    /// A limiter with `configuration`, reporting to `metrics` (by default the process-wide factory).
+    public init(_ configuration: Configuration, metrics: HarnessMetrics = HarnessMetrics()) {
         self.configuration = configuration
+        self.metrics = metrics
         self.buckets = Mutex([:])
     }
 
@@ -95,8 +99,10 @@ public final class TokenBucketRateLimiter: RateLimiter {
         case .admitted:
             return
         case .refused(let after):
+            metrics.recordRateLimitHit()
             throw HarnessError(.rateLimited, "rate limit reached for key", retryAfter: after)
         case .wait(let duration):
+            metrics.recordRateLimitHit()
             do {
                 try await Task.sleep(until: now + duration, clock: .continuous)
             } catch {
@@ -110,7 +116,7 @@ public final class TokenBucketRateLimiter: RateLimiter {
     public func tryAcquire(key: String, cost: Double = 1) -> Bool {
         guard cost >= 0, cost.isFinite, cost <= configuration.capacity else { return false }
         let now = ContinuousClock.now
-        return buckets.withLock { map in
+        let admitted = buckets.withLock { map in
             var bucket = refilled(map[key], now: now)
             guard bucket.tokens >= cost else {
                 map[key] = bucket
@@ -120,6 +126,8 @@ public final class TokenBucketRateLimiter: RateLimiter {
             map[key] = bucket
             return true
         }
+        if !admitted { metrics.recordRateLimitHit() }
+        return admitted
     }
 
     /// The tokens in `key`'s bucket now (negative while waiters hold reservations).

@@ -67,12 +67,22 @@ public final class CircuitBreaker: Sendable {
     public enum State: String, Sendable, Hashable, Codable {
         case closed, open, halfOpen = "half_open"
 
-        /// The value of the `circuit_breaker_state` gauge: 0 closed, 1 open, 2 half-open.
+        /// The value of the `circuit_breaker_state` gauge: 0 closed, 1 half-open, 2 open
+        /// (rising with severity; the same as ``HarnessMetrics/BreakerState``).
         public var gaugeValue: Int {
             switch self {
             case .closed: 0
-            case .open: 1
-            case .halfOpen: 2
+            case .halfOpen: 1
+            case .open: 2
+            }
+        }
+
+        /// The state as the metrics report it.
+        public var metricsState: HarnessMetrics.BreakerState {
+            switch self {
+            case .closed: .closed
+            case .halfOpen: .halfOpen
+            case .open: .open
             }
         }
     }

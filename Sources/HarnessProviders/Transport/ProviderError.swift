@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import Harness
 public import HarnessCore
 
 /// A model provider refused or failed a request.
@@ -107,4 +108,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         error.retryAfter = retryAfter
         return error
     }
+}
+
+extension ProviderError: ErrorTypeReporting {
+    /// The code (`rate_limited`, `timeout`, …), for `error.type` and `error_type`.
+    public var errorType: String { code.description }
 }

@@ -9,6 +9,8 @@
 
 import AsyncHTTPClient
 import Foundation
+import Harness
+public import Instrumentation
 public import NIOCore
 public import NIOHTTP1
 import Synchronization
@@ -44,7 +46,9 @@ public struct ProviderHTTPResponse: Sendable {
 
 /// The HTTP client provider adapters share: pooled connections (one pool per proxy
 /// route), the proxy from the environment, deadlines watched while a response streams, and
-/// cancellation that closes the connection.
+/// cancellation that closes the connection. Every request carries the current trace
+/// context (`traceparent`/`tracestate` with an OpenTelemetry tracer), injected by the
+/// instrument.
 ///
 /// ``shared`` lives for the whole process and needs no shutdown; a client made with
 /// ``init(proxy:)`` must be shut down with ``shutdown()`` before it is released.
@@ -61,6 +65,7 @@ public final class ProviderHTTPClient: Sendable {
     }
 
     private let proxy: ProxySettings
+    private let instrument: (any Instrument)?
     private let clients = Mutex<[RouteKey: HTTPClient]>([:])
     /// The client of each URL already seen, so that a request does not parse its URL again
     /// (the same few endpoint URLs are requested over and over).
@@ -71,9 +76,11 @@ public final class ProviderHTTPClient: Sendable {
         var connectMilliseconds: Int64
     }
 
-    /// A client that sends requests through `proxy`.
-    public init(proxy: ProxySettings = .none) {
+    /// A client that sends requests through `proxy`, with trace context injected by
+    /// `instrument` (`nil`: the process-wide `InstrumentationSystem.instrument`).
+    public init(proxy: ProxySettings = .none, instrument: (any Instrument)? = nil) {
         self.proxy = proxy
+        self.instrument = instrument
     }
 
     /// Shuts down every connection pool. Not needed for ``shared``.
@@ -141,13 +148,18 @@ public final class ProviderHTTPClient: Sendable {
         let client = self.client(for: request.url, connect: timeouts.connect)
         let activity = RequestActivity()
         let start = ContinuousClock.now
+        var injected = request.headers
+        if let context = ServiceContext.current {
+            (instrument ?? InstrumentationSystem.instrument).inject(context, into: &injected, using: HTTPHeadersInjector())
+        }
+        let headers = injected
 
         do {
             return try await withThrowingTaskGroup(of: ExecuteOutcome<Result>.self) { group in
                 group.addTask {
                     var outgoing = HTTPClientRequest(url: request.url)
                     outgoing.method = request.method
-                    outgoing.headers = request.headers
+                    outgoing.headers = headers
                     if !request.body.isEmpty || request.method == .POST {
                         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
                     }

@@ -45,6 +45,24 @@ public enum Redaction {
         return scrub(text)
     }
 
+    /// Whether a metadata key or header name carries a credential whatever its value looks
+    /// like (`Authorization`, `x-api-key`, `api_key`, cookies, passwords…); compared without case.
+    public static func isSensitiveKey(_ key: String) -> Bool {
+        let lower = key.lowercased()
+        if sensitiveKeys.contains(lower) { return true }
+        // `http.request.header.authorization`, `request.headers.x-api-key` and the like.
+        if let last = lower.split(whereSeparator: { $0 == "." }).last, last.count < lower.count {
+            return sensitiveKeys.contains(String(last))
+        }
+        return false
+    }
+
+    static let sensitiveKeys: Set<String> = [
+        "authorization", "proxy-authorization", "x-api-key", "api_key", "api-key", "apikey", "x-goog-api-key",
+        "cookie", "set-cookie", "password", "secret", "client_secret", "access_token", "refresh_token",
+        "x-amz-security-token", "aws_secret_access_key", "aws_session_token",
+    ]
+
     private static let prefixes: [[UInt8]] = ["sk-", "AIza", "AKIA", "ASIA", "Bearer ", "bearer "].map { Array($0.utf8) }
 
     private static func mightContainSecret(_ bytes: [UInt8]) -> Bool {
@@ -59,7 +77,8 @@ public enum Redaction {
     /// If a secret starts at `i` (a known prefix, at a word boundary, followed by at least
     /// 8 key characters), the index just past it.
     private static func secretEnd(in bytes: [UInt8], at i: Int) -> Int? {
-        if i > 0, isKeyByte(bytes[i - 1]) { return nil }
+        // A word boundary: not inside a word (`ask-…`, `TASK…`); `key=sk-…` and `"sk-…` match.
+        if i > 0, isWordByte(bytes[i - 1]) { return nil }
         for prefix in prefixes where bytes.count - i >= prefix.count + 8 {
             var matches = true
             for (k, b) in prefix.enumerated() where bytes[i + k] != b {
@@ -72,6 +91,11 @@ public enum Redaction {
             if end - (i + prefix.count) >= 8 { return end }
         }
         return nil
+    }
+
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
     }
 
     private static func isKeyByte(_ b: UInt8) -> Bool {
