@@ -32,6 +32,10 @@ struct ConfigCommand: AsyncParsableCommand {
                 print("  cache: \(config.cache.enabled ? "on, \(config.cache.capacity) entries" : "off")")
                 print("  rate limit: \(config.rateLimit.enabled ? "\(config.rateLimit.capacity) burst, \(config.rateLimit.refillPerSecond)/s" : "off")")
                 print("  policy: \(config.policy.maxIterations) iterations, tool concurrency \(config.policy.toolConcurrency)")
+                print("  server: \(config.server.host):\(config.server.port), auth \(config.server.auth.rawValue)")
+                let models = config.models.isEmpty ? "scripted (default)" : config.models.map { "\($0.name) (\($0.strategy), \($0.routes.count) route\($0.routes.count == 1 ? "" : "s"))" }.joined(separator: ", ")
+                print("  models: \(models)")
+                if !config.agents.isEmpty { print("  agents: \(config.agents.map(\.name).joined(separator: ", "))") }
             } catch let error as ConfigError {
                 print(error.description)
                 throw ExitCode(2)
