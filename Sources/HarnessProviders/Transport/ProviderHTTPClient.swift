@@ -67,6 +67,10 @@ public final class ProviderHTTPClient: Sendable {
     private let proxy: ProxySettings
     private let instrument: (any Instrument)?
     private let clients = Mutex<[RouteKey: HTTPClient]>([:])
+    /// Plain-HTTP requests without a proxy go through this client (see ``HTTP1UpstreamClient``).
+    private let http1 = HTTP1UpstreamClient()
+    private let useHTTP1: Bool
+    private let targets = Mutex<[String: HTTP1UpstreamClient.Target?]>([:])
     /// The client of each URL already seen, so that a request does not parse its URL again
     /// (the same few endpoint URLs are requested over and over).
     private let clientsByURL = Mutex<[URLKey: HTTPClient]>([:])
@@ -78,13 +82,20 @@ public final class ProviderHTTPClient: Sendable {
 
     /// A client that sends requests through `proxy`, with trace context injected by
     /// `instrument` (`nil`: the process-wide `InstrumentationSystem.instrument`).
+    ///
+    /// Plain-HTTP URLs that no proxy covers are served by Harness's own HTTP/1.1 client with
+    /// keep-alive connections; HTTPS and proxied URLs by AsyncHTTPClient. Setting the
+    /// environment variable `HARNESS_HTTP_CLIENT=asynchttpclient` sends everything through
+    /// AsyncHTTPClient.
     public init(proxy: ProxySettings = .none, instrument: (any Instrument)? = nil) {
         self.proxy = proxy
         self.instrument = instrument
+        self.useHTTP1 = ProcessInfo.processInfo.environment["HARNESS_HTTP_CLIENT"]?.lowercased() != "asynchttpclient"
     }
 
     /// Shuts down every connection pool. Not needed for ``shared``.
     public func shutdown() async throws {
+        await http1.shutdown()
         clientsByURL.withLock { $0.removeAll() }
         let all = clients.withLock { clients in
             defer { clients.removeAll() }
@@ -155,6 +166,20 @@ public final class ProviderHTTPClient: Sendable {
         let headers = injected
 
         do {
+            if let target = fastTarget(for: request.url) {
+                var outgoing = request
+                outgoing.headers = headers
+                let (responseHead, stream) = try await http1.execute(outgoing, target: target, provider: provider, timeouts: timeouts)
+                let head = ProviderHTTPResponse(
+                    status: Int(responseHead.status.code),
+                    headers: responseHead.headers,
+                    requestID: Self.requestID(responseHead.headers),
+                    rateLimits: RateLimitState(headers: responseHead.headers)
+                )
+                let body = ProviderHTTPBody(stream)
+                try await Self.checkStatus(head, body: body, provider: provider, secrets: request.secrets)
+                return try await handle(head, body)
+            }
             return try await withThrowingTaskGroup(of: ExecuteOutcome<Result>.self) { group in
                 group.addTask {
                     var outgoing = HTTPClientRequest(url: request.url)
@@ -172,18 +197,7 @@ public final class ProviderHTTPClient: Sendable {
                         rateLimits: RateLimitState(headers: response.headers)
                     )
                     let body = ProviderHTTPBody(response.body, activity: activity)
-                    guard (200..<300).contains(head.status) else {
-                        let bytes = try await body.collect(upTo: 1 << 20, provider: provider, requestID: head.requestID)
-                        var error = ProviderError.http(
-                            status: head.status,
-                            headers: head.headers,
-                            body: bytes,
-                            provider: provider,
-                            requestID: head.requestID
-                        )
-                        error.message = Redaction.scrub(error.message, removing: request.secrets)
-                        throw error
-                    }
+                    try await Self.checkStatus(head, body: body, provider: provider, secrets: request.secrets)
                     return .done(try await handle(head, body))
                 }
                 group.addTask {
@@ -204,6 +218,29 @@ public final class ProviderHTTPClient: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw Self.transportError(error, provider: provider, timeouts: timeouts, secrets: request.secrets)
         }
+    }
+
+    /// Throws the ``ProviderError`` a non-2xx response's body describes.
+    static func checkStatus(_ head: ProviderHTTPResponse, body: ProviderHTTPBody, provider: String, secrets: [String]) async throws {
+        guard !(200..<300).contains(head.status) else { return }
+        let bytes = try await body.collect(upTo: 1 << 20, provider: provider, requestID: head.requestID)
+        var error = ProviderError.http(status: head.status, headers: head.headers, body: bytes, provider: provider, requestID: head.requestID)
+        error.message = Redaction.scrub(error.message, removing: secrets)
+        throw error
+    }
+
+    /// Where `url` goes on the HTTP/1.1 client, or nil when AsyncHTTPClient serves it (HTTPS,
+    /// a proxy, or `HARNESS_HTTP_CLIENT=asynchttpclient`).
+    private func fastTarget(for url: String) -> HTTP1UpstreamClient.Target? {
+        guard useHTTP1 else { return nil }
+        if let known = targets.withLock({ $0[url] }) { return known }
+        var target = HTTP1UpstreamClient.target(url)
+        if let found = target, proxy.proxy(scheme: "http", host: found.origin.host) != nil { target = nil }
+        targets.withLock { table in
+            if table.count > 4096 { table.removeAll() }  // bounded: URLs with ids in them
+            table[url] = .some(target)
+        }
+        return target
     }
 
     /// Sends `request` and returns its whole body (for non-streamed calls).
@@ -257,26 +294,47 @@ private enum ExecuteOutcome<Result: Sendable>: Sendable {
 public struct ProviderHTTPBody: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
 
-    private let body: HTTPClientResponse.Body
-    private let activity: RequestActivity
+    private enum Base: Sendable {
+        case asyncHTTPClient(HTTPClientResponse.Body, RequestActivity)
+        case http1(HTTP1ResponseBody)
+    }
+
+    private let base: Base
 
     init(_ body: HTTPClientResponse.Body, activity: RequestActivity) {
-        self.body = body
-        self.activity = activity
+        self.base = .asyncHTTPClient(body, activity)
+    }
+
+    init(_ body: HTTP1ResponseBody) {
+        self.base = .http1(body)
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: body.makeAsyncIterator(), activity: activity)
+        switch base {
+        case .asyncHTTPClient(let body, let activity): AsyncIterator(base: .asyncHTTPClient(body.makeAsyncIterator(), activity))
+        case .http1(let body): AsyncIterator(base: .http1(body.makeAsyncIterator()))
+        }
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: HTTPClientResponse.Body.AsyncIterator
-        let activity: RequestActivity
+        fileprivate enum Base {
+            case asyncHTTPClient(HTTPClientResponse.Body.AsyncIterator, RequestActivity)
+            case http1(HTTP1ResponseBody.AsyncIterator)
+        }
+
+        fileprivate var base: Base
 
         public mutating func next() async throws -> ByteBuffer? {
-            let chunk = try await base.next()
-            activity.chunkArrived()
-            return chunk
+            switch base {
+            case .asyncHTTPClient(var iterator, let activity):
+                let chunk = try await iterator.next()
+                activity.chunkArrived()
+                base = .asyncHTTPClient(iterator, activity)
+                return chunk
+            case .http1(let iterator):
+                // The iterator is a reference to the sequence's storage: no write-back needed.
+                return try await iterator.next()
+            }
         }
     }
 
