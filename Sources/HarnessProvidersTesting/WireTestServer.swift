@@ -67,6 +67,11 @@ public final class WireTestServer: Sendable {
         public var resetAfter: Int?
         /// Send this many body bytes, then stop sending but keep the connection open.
         public var stallAfter: Int?
+        /// Close the connection after the whole response, without saying so in a header
+        /// (as a server does when it drops a kept-alive connection).
+        public var closeAfterResponse: Bool
+        /// Close the connection without answering at all.
+        public var dropConnection: Bool
 
         public init(
             status: Int = 200,
@@ -76,7 +81,9 @@ public final class WireTestServer: Sendable {
             headDelay: Duration? = nil,
             chunkDelay: Duration? = nil,
             resetAfter: Int? = nil,
-            stallAfter: Int? = nil
+            stallAfter: Int? = nil,
+            closeAfterResponse: Bool = false,
+            dropConnection: Bool = false
         ) {
             self.status = status
             self.headers = headers
@@ -86,6 +93,8 @@ public final class WireTestServer: Sendable {
             self.chunkDelay = chunkDelay
             self.resetAfter = resetAfter
             self.stallAfter = stallAfter
+            self.closeAfterResponse = closeAfterResponse
+            self.dropConnection = dropConnection
         }
 
         /// A JSON reply.
@@ -102,6 +111,7 @@ public final class WireTestServer: Sendable {
     private let channel: any Channel
     private let received: Mutex<[Request]>
     private let closedConnections: Mutex<Int>
+    private let acceptedConnections: Mutex<Int>
 
     /// The port it listens on.
     public let port: Int
@@ -114,6 +124,7 @@ public final class WireTestServer: Sendable {
         self.port = port
         self.received = Mutex([])
         self.closedConnections = Mutex(0)
+        self.acceptedConnections = Mutex(0)
     }
 
     /// Every request received so far, in order.
@@ -121,6 +132,9 @@ public final class WireTestServer: Sendable {
 
     /// How many client connections have closed so far.
     public var closedConnectionCount: Int { closedConnections.withLock { $0 } }
+
+    /// How many client connections were accepted so far.
+    public var acceptedConnectionCount: Int { acceptedConnections.withLock { $0 } }
 
     /// Starts a server that answers each request with `handler`'s reply.
     public static func start(_ handler: @escaping @Sendable (Request) -> Reply) async throws -> WireTestServer {
@@ -148,6 +162,7 @@ public final class WireTestServer: Sendable {
 
     fileprivate func record(_ request: Request) { received.withLock { $0.append(request) } }
     fileprivate func connectionClosed() { closedConnections.withLock { $0 += 1 } }
+    fileprivate func connectionAccepted() { acceptedConnections.withLock { $0 += 1 } }
 
     fileprivate final class Log: Sendable {
         let server = Mutex<WireTestServer?>(nil)
@@ -166,6 +181,11 @@ private final class ReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     init(handler: @escaping @Sendable (WireTestServer.Request) -> WireTestServer.Reply, log: WireTestServer.Log) {
         self.handler = handler
         self.log = log
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        log.server.withLock { $0 }?.connectionAccepted()
+        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -190,6 +210,10 @@ private final class ReplyHandler: ChannelInboundHandler, @unchecked Sendable {
             )
             log.server.withLock { $0 }?.record(request)
             let reply = handler(request)
+            if reply.dropConnection {
+                context.close(promise: nil)
+                return
+            }
             send(reply, context: context, keepAlive: head.isKeepAlive)
         }
     }
@@ -257,7 +281,7 @@ private final class ReplyHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
                 if reply.stallAfter != nil { return }
                 context.writeAndFlush(handlerBox.value.wrapOutboundOut(.end(nil)), promise: nil)
-                if !keepAlive { context.close(promise: nil) }
+                if !keepAlive || reply.closeAfterResponse { context.close(promise: nil) }
                 return
             }
             var next = index

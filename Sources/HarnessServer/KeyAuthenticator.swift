@@ -121,12 +121,22 @@ public final class KeyAuthenticator: Sendable {
 
     /// The key in `Authorization: Bearer …` or `x-api-key`.
     public static func presentedKey(authorization: String?, xAPIKey: String?) -> String? {
-        if let x = xAPIKey?.trimmingCharacters(in: .whitespaces), !x.isEmpty { return x }
-        guard let auth = authorization?.trimmingCharacters(in: .whitespaces) else { return nil }
-        let lower = auth.lowercased()
-        guard lower.hasPrefix("bearer ") else { return nil }
-        let token = auth.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        if let x = xAPIKey.map(trimmed), !x.isEmpty { return String(x) }
+        guard let auth = authorization.map(trimmed) else { return nil }
+        // "Bearer " in any case, without lowercasing the whole header.
+        let scheme = auth.utf8.prefix(7)
+        guard scheme.count == 7, scheme.elementsEqual("bearer ".utf8, by: { ($0 | 0x20) == $1 }) else { return nil }
+        let token = trimmed(auth.dropFirst(7))
+        return token.isEmpty ? nil : String(token)
+    }
+
+    /// `text` without leading and trailing spaces and tabs (header values' whitespace).
+    private static func trimmed<S: StringProtocol>(_ text: S) -> Substring where S.SubSequence == Substring {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else {
+            return text[text.endIndex...]
+        }
+        return text[first...last]
     }
 
     /// Who presented `secret`, checking rate limits and budget for a model request.

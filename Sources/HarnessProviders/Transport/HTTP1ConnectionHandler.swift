@@ -137,10 +137,12 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             served += 1
             paused = false
             if request.keepAlive {
+                // Back in the pool before the consumer learns the body ended, so that its
+                // next request finds this connection.
                 state = .idle
-                source.finish()
                 armIdleTimer()
                 onIdle?(self)
+                source.finish()
             } else {
                 state = .closed
                 source.finish()
