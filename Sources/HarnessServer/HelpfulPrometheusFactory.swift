@@ -12,6 +12,7 @@ import Harness
 import HarnessConfig
 public import CoreMetrics
 public import Prometheus
+import Synchronization
 
 /// A swift-metrics factory over a Prometheus registry that gives every metric its help text,
 /// so that `/metrics` passes `promtool check metrics`. The serve command bootstraps the
@@ -25,8 +26,44 @@ public struct HelpfulPrometheusFactory: MetricsFactory {
     ]
     let valueBuckets: [Double] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100_000]
 
+    /// Handles already made, by name and labels: metrics are looked up on every request, and
+    /// the registry's own lookup also validates the help text each time.
+    private let handles: HandleCache
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        self.handles = HandleCache()
+    }
+
+    private final class HandleCache: Sendable {
+        struct Key: Hashable {
+            var kind: UInt8
+            var label: String
+            var dimensions: [String]
+        }
+
+        let table = Mutex<[Key: any Sendable]>([:])
+
+        func handle<H: Sendable>(_ kind: UInt8, _ label: String, _ dimensions: [(String, String)], make: () -> H) -> H {
+            var flat: [String] = []
+            flat.reserveCapacity(dimensions.count * 2)
+            for (name, value) in dimensions {
+                flat.append(name)
+                flat.append(value)
+            }
+            let key = Key(kind: kind, label: label, dimensions: flat)
+            if let known = table.withLock({ $0[key] }) as? H { return known }
+            let made = make()
+            table.withLock { table in
+                if table.count > 10_000 { table.removeAll() }  // bounded, whatever the labels
+                table[key] = made
+            }
+            return made
+        }
+
+        func forget(where matches: (Any) -> Bool) {
+            table.withLock { table in table = table.filter { !matches($0.value) } }
+        }
     }
 
     static func descriptor(_ label: String) -> MetricNameDescriptor {
@@ -34,7 +71,7 @@ public struct HelpfulPrometheusFactory: MetricsFactory {
     }
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(descriptor: Self.descriptor(label), labels: dimensions)
+        handles.handle(0, label, dimensions) { registry.makeCounter(descriptor: Self.descriptor(label), labels: dimensions) }
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
@@ -53,11 +90,16 @@ public struct HelpfulPrometheusFactory: MetricsFactory {
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(descriptor: Self.descriptor(label), labels: dimensions, buckets: durationBuckets)
+        handles.handle(1, label, dimensions) {
+            registry.makeDurationHistogram(descriptor: Self.descriptor(label), labels: dimensions, buckets: durationBuckets)
+        }
     }
 
     public func destroyCounter(_ handler: any CounterHandler) {
-        if let c = handler as? Prometheus.Counter { registry.unregisterCounter(c) }
+        if let c = handler as? Prometheus.Counter {
+            handles.forget { ($0 as? Prometheus.Counter) === c }
+            registry.unregisterCounter(c)
+        }
     }
 
     public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
@@ -74,7 +116,10 @@ public struct HelpfulPrometheusFactory: MetricsFactory {
     }
 
     public func destroyTimer(_ handler: any TimerHandler) {
-        if let h = handler as? Histogram<Duration> { registry.unregisterDurationHistogram(h) }
+        if let h = handler as? Histogram<Duration> {
+            handles.forget { ($0 as? Histogram<Duration>) === h }
+            registry.unregisterDurationHistogram(h)
+        }
     }
 }
 

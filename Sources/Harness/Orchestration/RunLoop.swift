@@ -45,7 +45,7 @@ final class RunLoop {
     /// Telemetry: the tracer (read once per run), the run's logger, the current iteration's span.
     let tracer: any Tracer
     let metrics: HarnessMetrics
-    var logger: Logger
+    let logger: RunLogger
     var iterationSpan: (any Span)?
     var iterationContext: ServiceContext = .topLevel
 
@@ -69,9 +69,7 @@ final class RunLoop {
         self.runID = options.runID ?? "run_" + UUID().uuidString.lowercased()
         self.loopDetector = LoopDetector(threshold: agent.policy.loopThreshold)
         self.start = clock.now
-        self.logger = configuration.logger
-        logger[metadataKey: "harness.run.id"] = "\(runID)"
-        logger[metadataKey: "gen_ai.agent.name"] = "\(agent.name)"
+        self.logger = RunLogger(base: configuration.logger, runID: runID, agentName: agent.name)
     }
 
     // MARK: - The loop
