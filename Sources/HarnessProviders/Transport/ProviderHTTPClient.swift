@@ -156,30 +156,20 @@ public final class ProviderHTTPClient: Sendable {
         timeouts: ProviderTimeouts = .default,
         handle: @escaping @Sendable (ProviderHTTPResponse, ProviderHTTPBody) async throws -> Result
     ) async throws -> Result {
+        if let target = fastTarget(for: request.url) {
+            do {
+                let (head, body) = try await openHTTP1(request, target: target, provider: provider, timeouts: timeouts)
+                return try await handle(head, body)
+            } catch {
+                throw Self.mapped(error, provider: provider, timeouts: timeouts, secrets: request.secrets)
+            }
+        }
         let client = self.client(for: request.url, connect: timeouts.connect)
         let activity = RequestActivity()
         let start = ContinuousClock.now
-        var injected = request.headers
-        if let context = ServiceContext.current {
-            (instrument ?? InstrumentationSystem.instrument).inject(context, into: &injected, using: HTTPHeadersInjector())
-        }
-        let headers = injected
+        let headers = injectingTraceContext(request.headers)
 
         do {
-            if let target = fastTarget(for: request.url) {
-                var outgoing = request
-                outgoing.headers = headers
-                let (responseHead, stream) = try await http1.execute(outgoing, target: target, provider: provider, timeouts: timeouts)
-                let head = ProviderHTTPResponse(
-                    status: Int(responseHead.status.code),
-                    headers: responseHead.headers,
-                    requestID: Self.requestID(responseHead.headers),
-                    rateLimits: RateLimitState(headers: responseHead.headers)
-                )
-                let body = ProviderHTTPBody(stream)
-                try await Self.checkStatus(head, body: body, provider: provider, secrets: request.secrets)
-                return try await handle(head, body)
-            }
             return try await withThrowingTaskGroup(of: ExecuteOutcome<Result>.self) { group in
                 group.addTask {
                     var outgoing = HTTPClientRequest(url: request.url)
@@ -220,6 +210,43 @@ public final class ProviderHTTPClient: Sendable {
         }
     }
 
+    /// `headers` plus the current trace context (`traceparent`…), injected by the instrument.
+    func injectingTraceContext(_ headers: HTTPHeaders) -> HTTPHeaders {
+        guard let context = ServiceContext.current else { return headers }
+        var injected = headers
+        (instrument ?? InstrumentationSystem.instrument).inject(context, into: &injected, using: HTTPHeadersInjector())
+        return injected
+    }
+
+    /// Sends `request` on the HTTP/1.1 client and returns its 2xx response; the body's
+    /// deadlines are watched by the connection itself.
+    func openHTTP1(
+        _ request: ProviderHTTPRequest,
+        target: HTTP1UpstreamClient.Target,
+        provider: String,
+        timeouts: ProviderTimeouts
+    ) async throws -> (ProviderHTTPResponse, ProviderHTTPBody) {
+        var outgoing = request
+        outgoing.headers = injectingTraceContext(request.headers)
+        let (responseHead, stream) = try await http1.execute(outgoing, target: target, provider: provider, timeouts: timeouts)
+        let head = ProviderHTTPResponse(
+            status: Int(responseHead.status.code),
+            headers: responseHead.headers,
+            requestID: Self.requestID(responseHead.headers),
+            rateLimits: RateLimitState(headers: responseHead.headers)
+        )
+        let body = ProviderHTTPBody(stream)
+        try await Self.checkStatus(head, body: body, provider: provider, secrets: request.secrets)
+        return (head, body)
+    }
+
+    /// `error` as the caller sees it: a ``ProviderError`` or `CancellationError`.
+    static func mapped(_ error: any Error, provider: String, timeouts: ProviderTimeouts, secrets: [String]) -> any Error {
+        if error is ProviderError { return error }
+        if error is CancellationError || Task.isCancelled { return CancellationError() }
+        return transportError(error, provider: provider, timeouts: timeouts, secrets: secrets)
+    }
+
     /// Throws the ``ProviderError`` a non-2xx response's body describes.
     static func checkStatus(_ head: ProviderHTTPResponse, body: ProviderHTTPBody, provider: String, secrets: [String]) async throws {
         guard !(200..<300).contains(head.status) else { return }
@@ -231,7 +258,7 @@ public final class ProviderHTTPClient: Sendable {
 
     /// Where `url` goes on the HTTP/1.1 client, or nil when AsyncHTTPClient serves it (HTTPS,
     /// a proxy, or `HARNESS_HTTP_CLIENT=asynchttpclient`).
-    private func fastTarget(for url: String) -> HTTP1UpstreamClient.Target? {
+    func fastTarget(for url: String) -> HTTP1UpstreamClient.Target? {
         guard useHTTP1 else { return nil }
         if let known = targets.withLock({ $0[url] }) { return known }
         var target = HTTP1UpstreamClient.target(url)
