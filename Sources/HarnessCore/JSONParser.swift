@@ -46,6 +46,19 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// Decodes one JSON string literal, quotes included, exactly as the parser decodes a
+    /// string (escapes, surrogate pairs, invalid UTF-8 replaced), for readers that find and
+    /// validate the literal themselves.
+    package static func decodeString(literal bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> String {
+        var p = StrictJSONParser(bytes: bytes, maxDepth: 0)
+        guard bytes.first == UInt8(ascii: "\"") else { throw p.fail("expected a string") }
+        let text = try p.parseString()
+        if p.index < bytes.count { throw p.fail("unexpected text after the value") }
+        return text
+    }
+}
+
 /// A recursive-descent parser over a UTF-8 buffer.
 struct StrictJSONParser: ~Copyable {
     let bytes: UnsafeBufferPointer<UInt8>

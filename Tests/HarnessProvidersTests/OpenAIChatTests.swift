@@ -149,13 +149,71 @@ import Testing
                 for variant in variants {
                     let text = String(decoding: variant, as: UTF8.self)
                     let parsed = (try? JSONValue(parsing: text)) != nil
-                    let read = (try? OpenAIChatStreamMapper.read(text, provider: "openai", requestID: nil)) != nil
+                    let actions = try? OpenAIChatStreamMapper.read(text, provider: "openai", requestID: nil)
+                    let read = actions != nil
                     if parsed != read { Issue.record("\(name): parser \(parsed), reader \(read) on \(text)") }
+                    // The raw bytes (invalid UTF-8 not yet replaced), as the mapper reads them
+                    // from the SSE decoder: the same verdict and the same actions; and the same
+                    // verdict when the id is only validated.
+                    let raw = Self.readBytes(variant, readID: true)
+                    if raw != actions { Issue.record("\(name): text \(String(describing: actions)), bytes \(String(describing: raw)) on \(text)") }
+                    if (Self.readBytes(variant, readID: false) != nil) != read { Issue.record("\(name): skipping the id differs on \(text)") }
                     checked += 1
                 }
             }
         }
         #expect(checked > 10_000)
+    }
+
+    static func readBytes(_ bytes: [UInt8], readID: Bool) -> [OpenAIChatStreamMapper.Action]? {
+        var actions: [OpenAIChatStreamMapper.Action] = []
+        do {
+            try bytes.withUnsafeBufferPointer { try OpenAIChatStreamMapper.read($0, readID: readID, into: &actions) }
+            return actions
+        } catch {
+            return nil
+        }
+    }
+
+    /// Invalid UTF-8 in a chunk reaches the reader raw; in content and in tool call arguments
+    /// (with or without escapes in the same string) it becomes U+FFFD, as when the SSE
+    /// decoder replaced it before the chunk was read.
+    @Test func invalidUTF8InADeltaBecomesReplacementCharacters() {
+        func chunk(_ delta: [UInt8], finish: String = "null") -> [UInt8] {
+            Array(#"data: {"id":"c1","choices":[{"index":0,"delta":"#.utf8) + delta + Array(#","finish_reason":\#(finish)}]}"#.utf8)
+                + Array("\n\n".utf8)
+        }
+        let stream = chunk(Array(#"{"content":"a"#.utf8) + [0xFF] + Array(#"b"}"#.utf8))
+            + chunk(Array(#"{"content":"\u00e9"#.utf8) + [0xC3] + Array(#"\n"}"#.utf8))
+            + chunk(Array(#"{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"{\"k\":\""#.utf8)
+                + [0xE2, 0x82] + Array(#"\"}"}}]}"#.utf8))
+            + chunk(Array("{}".utf8), finish: #""tool_calls""#)
+            + Array("data: [DONE]\n\n".utf8)
+        for split in [[], [9], [70, 71, 72], Array(stride(from: 0, to: stream.count, by: 5))] {
+            let (events, error) = mapAll({ OpenAIChatStreamMapper(provider: "openai", requestID: nil) }, stream, splits: split)
+            #expect(error == nil)
+            #expect(events == [
+                .textDelta("a\u{FFFD}b"),
+                .textDelta("é\u{FFFD}\n"),
+                .toolCallStart(id: "call_1", name: "f"),
+                .toolCallArgumentsDelta(id: "call_1", delta: "{\"k\":\"\u{FFFD}\"}"),
+                .toolCallComplete(ToolCall(id: "call_1", name: "f", rawArguments: "{\"k\":\"\u{FFFD}\"}")),
+                .finish(.toolCalls, requestID: "c1"),
+            ])
+        }
+    }
+
+    /// A malformed chunk with invalid UTF-8 before the fault is reported as before: the
+    /// offset and excerpt are those of the text with the invalid bytes replaced.
+    @Test func malformedChunkErrorNamesTheDecodedText() {
+        let data = Array(#"{"choices":[{"index":0,"delta":{"content":""#.utf8) + [0xFF, 0xFF] + Array(#""}}],}"#.utf8)
+        let stream = Array("data: ".utf8) + data + Array("\n\n".utf8)
+        let (_, error) = mapAll({ OpenAIChatStreamMapper(provider: "openai", requestID: "req_1") }, stream, splits: [])
+        let text = String(decoding: data, as: UTF8.self)
+        var expected: (any Error)?
+        do { _ = try OpenAIChatStreamMapper.read(text, provider: "openai", requestID: "req_1") } catch { expected = error }
+        #expect(expected != nil)
+        #expect(String(describing: error) == String(describing: expected))
     }
 
     /// The request: system first, tools as functions, tool_choice, response_format,

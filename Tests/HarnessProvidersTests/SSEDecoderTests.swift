@@ -99,4 +99,77 @@ import Testing
         #expect(lenient.feed(Array("event: message_stop\ndata: {}".utf8)).isEmpty)
         #expect(lenient.finish() == [ServerSentEvent(type: "message_stop", data: "{}")])
     }
+
+    /// Random streams made of SSE pieces (fields, comments, every line ending, a BOM,
+    /// NUL, invalid UTF-8), each split at random points and byte by byte, decode to the
+    /// same events, reconnection time and last event id as the reference decoder (the
+    /// version before the zero-copy rewrite), in both end-of-stream modes; the visitor
+    /// API's raw data bytes decode to the same text.
+    @Test func matchesTheReferenceDecoderOnRandomStreams() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
+        }
+        let pieces: [[UInt8]] = [
+            "data", "data:", "data: ", "data:  x", "data: {\"a\":1}", "event:", "event: ping", "event: content_block_delta",
+            "id:", "id: 7", "id", "retry: 10", "retry:10", "retry: 99999999999999999999", "retry: 1x", "retry", ":",
+            ": comment", "x", "é", " ", "[DONE]", "\n", "\n", "\n", "\r", "\r\n", "\r\n", "\n\n",
+        ].map { Array($0.utf8) } + [[0x00], [0xC3], [0xFF], [0xE2, 0x82], [0xEF, 0xBB, 0xBF], [0x69, 0x64, 0x3A, 0x00, 0x31]]
+        for round in 0..<3000 {
+            var bytes: [UInt8] = round % 5 == 0 ? [0xEF, 0xBB, 0xBF] : []
+            for _ in 0..<(next() % 40) { bytes += pieces[next() % pieces.count] }
+            var splits = (0..<(next() % 4)).map { _ in next() % (bytes.count + 1) }.sorted()
+            if round % 7 == 0 { splits = Array(0...bytes.count) }
+            for mode in [SSEDecoder.EndOfStream.discard, .dispatch] {
+                var reference = ReferenceSSEDecoder(endOfStream: mode)
+                var decoder = SSEDecoder(endOfStream: mode)
+                var viewed = SSEDecoder(endOfStream: mode)
+                var expected: [ServerSentEvent] = []
+                var got: [ServerSentEvent] = []
+                var gotViews: [ServerSentEvent] = []
+                var start = 0
+                for end in splits + [bytes.count] where end >= start {
+                    let read = Array(bytes[start..<end])
+                    expected += reference.feed(read)
+                    got += decoder.feed(read)
+                    read.withUnsafeBytes { raw in
+                        viewed.feed(raw) { view in
+                            gotViews.append(ServerSentEvent(
+                                type: view.type, data: String(decoding: Array(view.data), as: UTF8.self), lastEventID: view.lastEventID))
+                        }
+                    }
+                    start = end
+                }
+                expected += reference.finish()
+                got += decoder.finish()
+                viewed.finish { view in
+                    gotViews.append(ServerSentEvent(
+                        type: view.type, data: String(decoding: Array(view.data), as: UTF8.self), lastEventID: view.lastEventID))
+                }
+                let context = "round \(round), \(mode), splits \(splits): \(bytes)"
+                #expect(got == expected, "\(context)")
+                #expect(gotViews == expected, "\(context)")
+                #expect(decoder.reconnectionTime == reference.reconnectionTime, "\(context)")
+                #expect(decoder.lastEventID == reference.lastEventID, "\(context)")
+                if got != expected || gotViews != expected { return }
+            }
+        }
+    }
+
+    /// The visitor API hands the data over raw: invalid UTF-8 is left for the reader, while
+    /// the event API replaces it, as it always has.
+    @Test func viewDataIsRawBytes() {
+        let bytes: [UInt8] = Array("data: a".utf8) + [0xFF] + Array("b\ndata: c\n\n".utf8)
+        var decoder = SSEDecoder()
+        var raw: [[UInt8]] = []
+        bytes.withUnsafeBytes { decoder.feed($0) { raw.append(Array($0.data)) } }
+        #expect(raw == [Array("a".utf8) + [0xFF] + Array("b\nc".utf8)])
+        var events = SSEDecoder()
+        #expect(events.feed(bytes) == [ServerSentEvent(data: "a\u{FFFD}b\nc")])
+    }
 }
+

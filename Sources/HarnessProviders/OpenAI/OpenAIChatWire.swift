@@ -164,6 +164,9 @@ public enum OpenAIChatWire {
 /// `finish_reason` arrives; usage (the chunk with no choices that `include_usage` adds) is
 /// delivered before `finish`, which comes at `data: [DONE]`. A body that ends before
 /// `[DONE]` is an error.
+///
+/// Each chunk is read in place from the SSE bytes (no string per event); the strings it
+/// yields are decoded from them with invalid UTF-8 replaced, as a decoded event's would be.
 public struct OpenAIChatStreamMapper: WireEventMapper {
     private var sse = SSEDecoder()
     private var calls = ToolCallAssembler()
@@ -173,6 +176,8 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
     private var done = false
     private let provider: String
     private var requestID: String?
+    /// What the current chunk says; kept to reuse its storage.
+    private var actions: [Action] = []
 
     public init(provider: String, requestID: String?) {
         self.provider = provider
@@ -180,17 +185,24 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, into events: inout [ModelStreamEvent]) throws {
-        for event in sse.feed(bytes) { try handle(event, into: &events) }
+        // The decoder is taken out of `self` while it calls back into `handle`.
+        var decoder = SSEDecoder()
+        swap(&decoder, &sse)
+        defer { swap(&decoder, &sse) }
+        try decoder.feed(bytes) { event in try handle(event, into: &events) }
     }
 
     public mutating func finish(into events: inout [ModelStreamEvent]) throws {
-        for event in sse.finish() { try handle(event, into: &events) }
+        var decoder = SSEDecoder()
+        swap(&decoder, &sse)
+        defer { swap(&decoder, &sse) }
+        try decoder.finish { event in try handle(event, into: &events) }
         guard done else { throw WireJSON.truncated("data: [DONE]", provider: provider, requestID: requestID) }
     }
 
-    private mutating func handle(_ event: ServerSentEvent, into events: inout [ModelStreamEvent]) throws {
+    private mutating func handle(_ event: SSEEventView, into events: inout [ModelStreamEvent]) throws {
         guard !done else { return }
-        if event.data == "[DONE]" {
+        if event.dataEquals("[DONE]") {
             guard let finishReason else {
                 throw WireJSON.truncated("a chunk with finish_reason", provider: provider, requestID: requestID)
             }
@@ -201,7 +213,20 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
             return
         }
         if event.data.isEmpty { return }
-        for action in try Self.read(event.data, provider: provider, requestID: requestID) {
+        actions.removeAll(keepingCapacity: true)
+        do {
+            let readID = requestID == nil
+            try event.data.withMemoryRebound(to: UInt8.self) { bytes in
+                try Self.read(bytes, readID: readID, into: &actions)
+            }
+        } catch is JSONScanner.Failure {
+            // The error names the offset in the text as decoded (invalid UTF-8 replaced), so
+            // it is made from that text, as before.
+            let text = event.data.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+            _ = try Self.read(text, provider: provider, requestID: requestID)
+            throw ProviderError(.invalidResponse, provider: provider, message: "a stream chunk is not valid JSON", requestID: requestID)
+        }
+        for action in actions {
             switch action {
             case .id(let id): if requestID == nil { requestID = id }
             case .usage(let u): usage = OpenAIChatWire.usage(u)
@@ -211,7 +236,7 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
                 refused = true
                 events.append(.textDelta(text))
             case .toolCall(let index, let id, let name, let arguments):
-                calls.add(key: String(index), id: id, name: name, arguments: arguments, into: &events)
+                calls.add(index: index, id: id, name: name, arguments: arguments, into: &events)
             case .finish(let reason):
                 finishReason = OpenAIChatWire.finishReason(reason)
                 calls.completeAll(into: &events)
@@ -220,7 +245,7 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
     }
 
     /// What one chunk says, in order.
-    enum Action {
+    enum Action: Equatable {
         case id(String)
         case usage(JSONValue)
         case error(JSONValue)
@@ -230,32 +255,12 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
         case finish(String)
     }
 
-    /// Reads a chunk with ``JSONScanner``: only `id`, `usage`, `error` and choice 0's delta
-    /// and finish reason are decoded; everything else is validated and skipped.
+    /// Reads a chunk given as text; see ``read(_:readID:into:)``.
     static func read(_ text: String, provider: String, requestID: String?) throws -> [Action] {
         var text = text
         var actions: [Action] = []
         do {
-            try text.withUTF8 { buffer throws in
-                var scanner = JSONScanner(buffer)
-                try scanner.object { s, key throws in
-                    if key.equals("choices") {
-                        try s.array { s throws in try readChoice(&s, into: &actions) }
-                    } else if key.equals("id") {
-                        if let id = try s.stringOrNull() { actions.append(.id(id)) }
-                    } else if key.equals("usage") {
-                        let u = try s.value()
-                        if u.objectValue != nil { actions.append(.usage(u)) }
-                    } else if key.equals("error") {
-                        let e = try s.value()
-                        if !e.isNull { actions.append(.error(["error": e])) }
-                    } else {
-                        return false
-                    }
-                    return true
-                }
-                try scanner.end()
-            }
+            try text.withUTF8 { buffer throws in try read(buffer, readID: true, into: &actions) }
         } catch let failure as JSONScanner.Failure {
             throw ProviderError(
                 .invalidResponse,
@@ -267,9 +272,40 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
         return actions
     }
 
+    /// Reads a chunk with ``JSONScanner``: only `id` (when `readID`), `usage`, `error` and
+    /// choice 0's delta and finish reason are decoded; everything else is validated and
+    /// skipped. Appends to `actions`; throws ``JSONScanner/Failure``.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, readID: Bool, into actions: inout [Action]) throws {
+        var scanner = JSONScanner(bytes)
+        try scanner.object { s, key throws in
+            if key.equals("choices") {
+                try s.array { s throws in try readChoice(&s, into: &actions) }
+            } else if key.equals("id") {
+                if !readID {
+                    try s.skipStringOrNull()
+                } else if let id = try s.stringOrNull() {
+                    actions.append(.id(id))
+                }
+            } else if key.equals("usage") {
+                let u = try s.value()
+                if u.objectValue != nil { actions.append(.usage(u)) }
+            } else if key.equals("error") {
+                let e = try s.value()
+                if !e.isNull { actions.append(.error(["error": e])) }
+            } else {
+                return false
+            }
+            return true
+        }
+        try scanner.end()
+    }
+
+    /// Reads one choice, appending its deltas, then its (last) finish reason, when its
+    /// `index` (wherever it stands in the object) is 0.
     private static func readChoice(_ s: inout JSONScanner, into actions: inout [Action]) throws {
-        var choice: [Action] = []
+        let start = actions.count
         var index = 0
+        var finish: String?
         try s.object { s, key throws in
             if key.equals("index") {
                 index = try s.intOrNull() ?? 0
@@ -277,55 +313,59 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
                 if try s.null() { return true }
                 try s.object { s, key throws in
                     if key.equals("content") {
-                        if let t = try s.stringOrNull(), !t.isEmpty { choice.append(.text(t)) }
+                        if let t = try s.stringOrNull(), !t.isEmpty { actions.append(.text(t)) }
                     } else if key.equals("refusal") {
-                        if let t = try s.stringOrNull(), !t.isEmpty { choice.append(.refusal(t)) }
+                        if let t = try s.stringOrNull(), !t.isEmpty { actions.append(.refusal(t)) }
                     } else if key.equals("tool_calls") {
                         if try s.null() { return true }
-                        try s.array { s throws in
-                            var callIndex = 0
-                            var id: String?
-                            var name: String?
-                            var arguments = ""
-                            try s.object { s, key throws in
-                                if key.equals("index") {
-                                    callIndex = try s.intOrNull() ?? 0
-                                } else if key.equals("id") {
-                                    id = try s.stringOrNull()
-                                } else if key.equals("function") {
-                                    if try s.null() { return true }
-                                    try s.object { s, key throws in
-                                        if key.equals("name") {
-                                            name = try s.stringOrNull()
-                                        } else if key.equals("arguments") {
-                                            arguments = try s.stringOrNull() ?? ""
-                                        } else {
-                                            return false
-                                        }
-                                        return true
-                                    }
-                                } else {
-                                    return false
-                                }
-                                return true
-                            }
-                            choice.append(.toolCall(index: callIndex, id: id, name: name, arguments: arguments))
-                        }
+                        try s.array { s throws in try readToolCall(&s, into: &actions) }
                     } else {
                         return false
                     }
                     return true
                 }
             } else if key.equals("finish_reason") {
-                if let reason = try s.stringOrNull() { choice.append(.finish(reason)) }
+                if let reason = try s.stringOrNull() { finish = reason }
             } else {
                 return false
             }
             return true
         }
         // Only choice 0 is followed; its finish reason comes after its deltas.
-        guard index == 0 else { return }
-        actions.append(contentsOf: choice.filter { if case .finish = $0 { false } else { true } })
-        actions.append(contentsOf: choice.filter { if case .finish = $0 { true } else { false } })
+        guard index == 0 else {
+            actions.removeSubrange(start...)
+            return
+        }
+        if let finish { actions.append(.finish(finish)) }
+    }
+
+    private static func readToolCall(_ s: inout JSONScanner, into actions: inout [Action]) throws {
+        var callIndex = 0
+        var id: String?
+        var name: String?
+        var arguments = ""
+        try s.object { s, key throws in
+            if key.equals("index") {
+                callIndex = try s.intOrNull() ?? 0
+            } else if key.equals("id") {
+                id = try s.stringOrNull()
+            } else if key.equals("function") {
+                if try s.null() { return true }
+                try s.object { s, key throws in
+                    if key.equals("name") {
+                        name = try s.stringOrNull()
+                    } else if key.equals("arguments") {
+                        arguments = try s.stringOrNull() ?? ""
+                    } else {
+                        return false
+                    }
+                    return true
+                }
+            } else {
+                return false
+            }
+            return true
+        }
+        actions.append(.toolCall(index: callIndex, id: id, name: name, arguments: arguments))
     }
 }

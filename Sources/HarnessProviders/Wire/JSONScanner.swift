@@ -14,6 +14,9 @@ import HarnessCore
 /// validating) the rest. A chunk it accepts is one ``JSONValue/init(parsing:maxDepth:)``
 /// accepts, and the reverse: malformed JSON anywhere in it is an error, not ignored.
 ///
+/// It reads raw bytes: invalid UTF-8 inside a string is accepted, as the parser accepts it,
+/// and replaced when the string is decoded, as the parser replaces it.
+///
 /// Building a whole ``JSONValue`` per chunk hashes every key into a dictionary; a streamed
 /// chunk is read for three or four fields, so this reads those and nothing else.
 struct JSONScanner {
@@ -125,8 +128,16 @@ struct JSONScanner {
         if !escaped {
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(index - 1)]), as: UTF8.self)
         }
-        // Escapes: let the full parser decode them.
-        return (try? JSONValue(parsingBytes: UnsafeBufferPointer(rebasing: bytes[start..<index])))?.stringValue ?? ""
+        // Escapes: let the parser's own string decoder decode them.
+        return (try? JSONValue.decodeString(literal: UnsafeBufferPointer(rebasing: bytes[start..<index]))) ?? ""
+    }
+
+    /// Skips a string or `null`, validating it (and failing as ``stringOrNull()`` does on
+    /// anything else) without decoding it.
+    mutating func skipStringOrNull() throws {
+        if try null() { return }
+        guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        try skipString()
     }
 
     /// An integer, or nil for `null` or another kind of number.
@@ -193,41 +204,58 @@ struct JSONScanner {
     }
 
     /// Skips the string starting at its opening quote; returns whether it had escapes.
+    ///
+    /// Eight bytes at a time until a quote, a backslash or a control character; bytes of
+    /// 0x80 and up are not looked at (a string's invalid UTF-8 is repaired when it is decoded).
     @discardableResult
     private mutating func skipString() throws -> Bool {
-        index += 1
+        guard let base = bytes.baseAddress else { throw fail("unexpected end of input") }
+        let raw = UnsafeRawPointer(base)
+        let end = bytes.count
+        var i = index + 1
         var escaped = false
-        while index < bytes.count {
-            let b = bytes[index]
+        defer { index = i }
+        while i < end {
+            if i &+ 8 <= end {
+                let w = ByteScan.word(raw, i)
+                let hits = ByteScan.bytes(w, equalTo: UInt8(ascii: "\"")) | ByteScan.bytes(w, equalTo: UInt8(ascii: "\\"))
+                    | ByteScan.bytes(w, below: 0x20)
+                if hits == 0 {
+                    i &+= 8
+                    continue
+                }
+                i &+= hits.trailingZeroBitCount &>> 3
+            }
+            let b = base[i]
             if b == UInt8(ascii: "\"") {
-                index += 1
+                i &+= 1
                 return escaped
             }
-            if b < 0x20 { throw fail("control character in string") }
             if b == UInt8(ascii: "\\") {
                 escaped = true
-                index += 1
-                guard index < bytes.count else { break }
-                switch bytes[index] {
+                i &+= 1
+                guard i < end else { break }
+                switch base[i] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 1
+                    i &+= 1
                 case UInt8(ascii: "u"):
-                    guard index + 4 < bytes.count else { throw fail("truncated \\u escape") }
+                    guard i + 4 < end else { throw Failure(message: "truncated \\u escape", offset: i) }
                     for k in 1...4 {
-                        let h = bytes[index + k]
+                        let h = base[i + k]
                         let isHex = (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66)
-                        if !isHex { throw fail("invalid hex digit in \\u escape") }
+                        if !isHex { throw Failure(message: "invalid hex digit in \\u escape", offset: i) }
                     }
-                    index += 5
+                    i &+= 5
                 default:
-                    throw fail("invalid escape")
+                    throw Failure(message: "invalid escape", offset: i)
                 }
                 continue
             }
-            index += 1
+            if b < 0x20 { throw Failure(message: "control character in string", offset: i) }
+            i &+= 1
         }
-        throw fail("unterminated string")
+        throw Failure(message: "unterminated string", offset: end)
     }
 
     private mutating func skipNumber() throws {
