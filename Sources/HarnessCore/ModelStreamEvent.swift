@@ -76,18 +76,35 @@ public struct ModelEventStream: AsyncSequence, Sendable {
         }
     }
 
+    init(makeIterator: @escaping @Sendable () -> AsyncIterator) {
+        self.make = makeIterator
+    }
+
     public func makeAsyncIterator() -> AsyncIterator { make() }
 
     /// The iterator of a ModelEventStream.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var nextElement: () async throws -> ModelStreamEvent?
+        var nextElements: (() async throws -> [ModelStreamEvent]?)?
 
         init(_ next: @escaping () async throws -> ModelStreamEvent?) {
             self.nextElement = next
         }
 
+        init(next: @escaping () async throws -> ModelStreamEvent?, nextBatch: @escaping () async throws -> [ModelStreamEvent]?) {
+            self.nextElement = next
+            self.nextElements = nextBatch
+        }
+
         public mutating func next() async throws -> ModelStreamEvent? {
             try await nextElement()
+        }
+
+        /// The next event and every event already available after it (at least one; nil at
+        /// the end). Streams that cannot tell what is available give one event at a time.
+        public mutating func nextBatch() async throws -> [ModelStreamEvent]? {
+            if let nextElements { return try await nextElements() }
+            return try await nextElement().map { [$0] }
         }
     }
 }

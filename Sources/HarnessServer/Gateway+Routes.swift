@@ -33,18 +33,20 @@ enum ClientFormat: Sendable {
 /// task at a time, in sequence.
 final class StreamCursor: @unchecked Sendable {
     var iterator: ModelEventStream.AsyncIterator
-    var first: ModelStreamEvent?
+    /// The first events, read before the response starts (nil: the stream was empty).
+    var first: [ModelStreamEvent]?
 
     init(_ stream: ModelEventStream) {
         self.iterator = stream.makeAsyncIterator()
     }
 
-    func next() async throws -> ModelStreamEvent? {
+    /// The next event and the ones already available after it.
+    func nextBatch() async throws -> [ModelStreamEvent]? {
         if let f = first {
             first = nil
             return f
         }
-        return try await iterator.next()
+        return try await iterator.nextBatch()
     }
 }
 
@@ -291,7 +293,7 @@ extension Gateway {
     ) async throws -> Response {
         let cursor = StreamCursor(model.model.stream(request))
         do {
-            cursor.first = try await cursor.iterator.next()
+            cursor.first = try await cursor.iterator.nextBatch()
         } catch {
             book(principal: principal, model: model, usage: nil, status: GatewayError.from(error).code, started: started, requestID: requestID)
             throw error
@@ -310,9 +312,12 @@ extension Gateway {
                 self.metrics.request(endpoint: endpoint, status: 200, duration: .now - started)
             }
             do {
-                while let event = try await cursor.next() {
-                    if case .usage(let u) = event { usage = u }
-                    encode(&encoder, event, &out)
+                // The events one upstream read completed go out in one write (one flush).
+                while let batch = try await cursor.nextBatch() {
+                    for event in batch {
+                        if case .usage(let u) = event { usage = u }
+                        encode(&encoder, event, &out)
+                    }
                     if !out.isEmpty {
                         try await writer.write(ByteBuffer(bytes: out))
                         out.removeAll(keepingCapacity: true)

@@ -12,7 +12,9 @@ import Synchronization
 
 extension Router {
     public func stream(_ request: ModelRequest) -> ModelEventStream {
-        let (stream, continuation) = AsyncThrowingStream<ModelStreamEvent, any Error>.makeStream()
+        // A channel, not an AsyncThrowingStream: the consumer can take the events one upstream
+        // read completed all at once (ModelEventStream.AsyncIterator.nextBatch()).
+        let continuation = ModelEventChannel()
         // The producer lives exactly as long as the stream: it is cancelled when the consumer
         // stops (and the upstream request with it). Task-locals (the report collector) are
         // inherited from the caller of `stream(_:)`.
@@ -33,8 +35,8 @@ extension Router {
                 continuation.finish(throwing: error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return ModelEventStream(stream)
+        continuation.onTermination = { task.cancel() }
+        return ModelEventStream(continuation)
     }
 
     /// One streamed attempt on route `index` (raced against `hedge` until the first event):
@@ -45,7 +47,7 @@ extension Router {
         index: Int,
         hedge: Admitted?,
         delivery: inout StreamContinuation,
-        to continuation: AsyncThrowingStream<ModelStreamEvent, any Error>.Continuation,
+        to continuation: ModelEventChannel,
         trace: inout CallTrace
     ) async throws -> Served<Void> {
         let resuming = delivery.hasOutput
