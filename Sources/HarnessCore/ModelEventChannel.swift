@@ -153,9 +153,10 @@ public final class ModelEventChannel: Sendable {
 extension ModelEventStream {
     /// The events `channel` receives. Make one stream per channel and iterate it once.
     public init(_ channel: ModelEventChannel) {
+        let owner = ChannelOwner(channel)
         self.init(
             makeIterator: {
-                let consumer = ChannelConsumer(channel)
+                let consumer = ChannelConsumer(owner)
                 return AsyncIterator(
                     next: { try await consumer.take(all: false)?.first },
                     nextBatch: { try await consumer.take(all: true) }
@@ -165,20 +166,34 @@ extension ModelEventStream {
     }
 }
 
-/// Holds the channel for its iterator; when the iterator is released, the channel's
-/// producer is told that nobody reads any more.
-private final class ChannelConsumer: Sendable {
+/// Held by the stream and by its iterator: when both are gone (a stream dropped without
+/// being iterated), the producer is told that nobody will read.
+private final class ChannelOwner: Sendable {
     let channel: ModelEventChannel
 
     init(_ channel: ModelEventChannel) {
         self.channel = channel
     }
 
+    deinit {
+        channel.terminate()
+    }
+}
+
+/// Holds the channel for its iterator; when the iterator is released, the channel's
+/// producer is told that nobody reads any more.
+private final class ChannelConsumer: Sendable {
+    let owner: ChannelOwner
+
+    init(_ owner: ChannelOwner) {
+        self.owner = owner
+    }
+
     func take(all: Bool) async throws -> [ModelStreamEvent]? {
-        try await channel.take(all: all)
+        try await owner.channel.take(all: all)
     }
 
     deinit {
-        channel.terminate()
+        owner.channel.terminate()
     }
 }

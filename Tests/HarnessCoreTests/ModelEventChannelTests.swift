@@ -97,6 +97,30 @@ import Testing
         #expect(told.withLock { $0 })
     }
 
+    @Test func droppingAStreamNeverIteratedTellsTheProducer() {
+        let channel = ModelEventChannel()
+        let told = Mutex(false)
+        channel.onTermination = { told.withLock { $0 = true } }
+        do {
+            let stream = ModelEventStream(channel)
+            channel.yield(Self.text("unread"))
+            _ = stream
+        }
+        #expect(told.withLock { $0 })
+    }
+
+    @Test func aStreamDroppedWhileItsIteratorReadsDoesNotEndIt() async throws {
+        let channel = ModelEventChannel()
+        let told = Mutex(false)
+        channel.onTermination = { told.withLock { $0 = true } }
+        var iterator = ModelEventStream(channel).makeAsyncIterator()  // the stream value is gone at once
+        channel.yield(Self.text("a"))
+        #expect(try await iterator.next() == Self.text("a"))
+        #expect(!told.withLock { $0 })
+        channel.finish()
+        #expect(try await iterator.next() == nil)
+    }
+
     @Test func aHandlerSetAfterTheEndRunsAtOnce() {
         let channel = ModelEventChannel()
         channel.finish()
