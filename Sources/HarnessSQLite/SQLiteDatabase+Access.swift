@@ -23,6 +23,18 @@ extension SQLiteDatabase {
         }
     }
 
+    /// Like ``write(_:_:)``, but on the ``BackgroundWriteThread``: for bookkeeping batches
+    /// that should give way to request handling. The transaction takes the same writer
+    /// (serialized with every other write) and runs on that thread.
+    func backgroundWrite<T: Sendable>(_ operation: String, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let writer = self.writer
+        do {
+            return try await BackgroundWriteThread.shared.run { try writer.write(updates) }
+        } catch {
+            throw Self.storageError(error, operation)
+        }
+    }
+
     /// Runs `updates` in a savepoint of a write transaction that it shares with the other
     /// grouped writes waiting at the time (group commit: one sync to disk for all of them),
     /// and returns once that transaction has committed. When `updates` throws, its savepoint

@@ -29,10 +29,12 @@ public struct SQLiteUsageLedger: UsageLedger {
         try await self.record(contentsOf: [record])
     }
 
-    /// Every record in one transaction: one commit (one fsync) for the batch.
+    /// Every record in one transaction: one commit (one fsync) for the batch, made on a
+    /// thread of the lowest priority (``BackgroundWriteThread``), so that a gateway's usage
+    /// batches give way to the requests it is serving.
     public func record(contentsOf records: [UsageRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await database.write("recording usage") { db in
+        try await database.backgroundWrite("recording usage") { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO usage_records (
                     tenant, id, api_key_id, conversation_id, model, provider,

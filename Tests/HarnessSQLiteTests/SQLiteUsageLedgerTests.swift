@@ -11,7 +11,11 @@ import Foundation
 import Harness
 import HarnessCore
 @testable import HarnessSQLite
+import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct SQLiteUsageLedgerTests {
     /// Random records, every grouping and window: the same answers as the in-memory ledger.
@@ -85,6 +89,49 @@ import Testing
         )
         #expect(row == ["1,2,3,4,5,ok"])
         #expect(try await ledger.totalCost(tenant: "t", apiKeyID: nil, since: nil) == 0.5)
+    }
+
+    /// Batches (written on the background thread) and single records (on GRDB's queue)
+    /// interleaved: every record lands once, and a batch repeating ids counts them once.
+    @Test func batchesAndSingleRecordsInterleaveAndCountOnce() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try directory.newDatabase()
+        let ledger = SQLiteUsageLedger(database: database)
+        func record(_ id: String) -> UsageRecord {
+            UsageRecord(id: id, tenant: "t", model: "m", provider: "p", usage: Usage(inputTokens: 1, outputTokens: 1), costUSD: 1, latencyMilliseconds: 1)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for b in 0..<10 {
+                group.addTask { try await ledger.record(contentsOf: (0..<50).map { record("b\(b)-\($0 % 40)") }) }
+                group.addTask { try await ledger.record(record("s\(b)")) }
+            }
+            try await group.waitForAll()
+        }
+        try await ledger.record(contentsOf: [record("s0"), record("b0-0"), record("new")])
+        #expect(try await ledger.totalCost(tenant: "t", apiKeyID: nil, since: nil) == Double(10 * 40 + 10 + 1))
+        let counts = try await database.strings("SELECT COUNT(*) FROM usage_records")
+        #expect(counts == ["411"])
+    }
+
+    /// The background thread runs jobs, hands back their results and errors, and on
+    /// Linux runs under SCHED_IDLE (policy 5).
+    @Test func backgroundThreadRunsJobsAtIdlePriority() async throws {
+        let thread = BackgroundWriteThread.shared
+        async let a = thread.run { 1 }
+        async let b = thread.run { 2 }
+        #expect(try await a + b == 3)
+        struct Failure: Error {}
+        await #expect(throws: Failure.self) { try await thread.run { () throws -> Int in throw Failure() } }
+        let seen = Mutex<[Int]>([])
+        for i in 0..<20 { try await thread.run { seen.withLock { $0.append(i) } } }
+        #expect(seen.withLock { $0 } == Array(0..<20))
+        #if os(Linux)
+        let policy = try await thread.run { sched_getscheduler(0) }
+        #expect(policy == 5)
+        let lowered = thread.lowered.load(ordering: .relaxed)
+        #expect(lowered)
+        #endif
     }
 }
 
