@@ -185,6 +185,7 @@ let package = Package(
                 "HarnessServer", "HarnessProviders", "HarnessProvidersTesting", "HarnessTesting", "Harness", "HarnessCore", "HarnessPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         // Resilience against a real flaky upstream: WireTestServer behind real provider models.

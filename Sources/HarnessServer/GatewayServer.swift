@@ -39,6 +39,7 @@ public struct GatewayServer: Sendable {
     public func makeApplication(onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: gateway.makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [FlushCoalescingHandler()])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             services: [gateway.recorder, KeyRequirementRefresher(authenticator: gateway.authenticator)]
                 + (gateway.health.map { [HealthCheckService(checker: $0)] } ?? []),
