@@ -96,6 +96,18 @@ public final class ModelEventChannel: Sendable {
         termination?()
     }
 
+    /// Every event left, when the producer has finished without an error; nil otherwise
+    /// (nothing is taken then).
+    func restIfEnded() -> [ModelStreamEvent]? {
+        state.withLock { s -> [ModelStreamEvent]? in
+            guard s.finished, s.failure == nil else { return nil }
+            let rest = s.head == 0 ? s.events : Array(s.events[s.head...])
+            s.events.removeAll()
+            s.head = 0
+            return rest
+        }
+    }
+
     /// The next event (`all == false`) or every buffered event, waiting for one if none is;
     /// nil at the end or when the consuming task is cancelled.
     func take(all: Bool) async throws -> [ModelStreamEvent]? {
@@ -159,7 +171,8 @@ extension ModelEventStream {
                 let consumer = ChannelConsumer(owner)
                 return AsyncIterator(
                     next: { try await consumer.take(all: false)?.first },
-                    nextBatch: { try await consumer.take(all: true) }
+                    nextBatch: { try await consumer.take(all: true) },
+                    restIfEnded: { consumer.owner.channel.restIfEnded() }
                 )
             }
         )

@@ -60,19 +60,32 @@ public struct ModelEventStream: AsyncSequence, Sendable {
     /// A stream that delivers `events` and then ends, or throws `error` after them.
     public init(events: [ModelStreamEvent], error: (any Error)? = nil) {
         self.make = {
-            var index = 0
-            return AsyncIterator {
+            // One position shared by the iterator's closures (the iterator is used by one
+            // task at a time).
+            final class Position: @unchecked Sendable { var index = 0 }
+            let position = Position()
+            let next: () async throws -> ModelStreamEvent? = {
                 try Task.checkCancellation()
-                if index < events.count {
-                    defer { index += 1 }
-                    return events[index]
+                if position.index < events.count {
+                    defer { position.index += 1 }
+                    return events[position.index]
                 }
-                if let error, index == events.count {
-                    index += 1
+                if let error, position.index == events.count {
+                    position.index += 1
                     throw error
                 }
                 return nil
             }
+            return AsyncIterator(
+                next: next,
+                nextBatch: { try await next().map { [$0] } },
+                restIfEnded: {
+                    guard error == nil else { return nil }
+                    let rest = position.index < events.count ? Array(events[position.index...]) : []
+                    position.index = events.count
+                    return rest
+                }
+            )
         }
     }
 
@@ -86,14 +99,20 @@ public struct ModelEventStream: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var nextElement: () async throws -> ModelStreamEvent?
         var nextElements: (() async throws -> [ModelStreamEvent]?)?
+        var endedRest: (() -> [ModelStreamEvent]?)?
 
         init(_ next: @escaping () async throws -> ModelStreamEvent?) {
             self.nextElement = next
         }
 
-        init(next: @escaping () async throws -> ModelStreamEvent?, nextBatch: @escaping () async throws -> [ModelStreamEvent]?) {
+        init(
+            next: @escaping () async throws -> ModelStreamEvent?,
+            nextBatch: @escaping () async throws -> [ModelStreamEvent]?,
+            restIfEnded: (() -> [ModelStreamEvent]?)? = nil
+        ) {
             self.nextElement = next
             self.nextElements = nextBatch
+            self.endedRest = restIfEnded
         }
 
         public mutating func next() async throws -> ModelStreamEvent? {
@@ -105,6 +124,17 @@ public struct ModelEventStream: AsyncSequence, Sendable {
         public mutating func nextBatch() async throws -> [ModelStreamEvent]? {
             if let nextElements { return try await nextElements() }
             return try await nextElement().map { [$0] }
+        }
+
+        /// When the stream has already ended without an error, every event left in it (maybe
+        /// none), taken at once without waiting; nil when it has not ended yet, ended with
+        /// an error (which `next()` then throws), or cannot tell. A nil answer leaves the
+        /// stream as it was; a non-nil one consumes it, and `next()` then returns nil.
+        ///
+        /// For a consumer that can do better with the whole answer in hand — a server that
+        /// sends a short stream in one write — and otherwise goes on reading.
+        public mutating func restIfEnded() -> [ModelStreamEvent]? {
+            endedRest?()
         }
     }
 }

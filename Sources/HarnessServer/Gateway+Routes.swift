@@ -299,6 +299,29 @@ extension Gateway {
             throw error
         }
         let endpoint = format == .openAI ? "chat_completions" : "messages"
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream", .cacheControl: "no-cache",
+            .xRequestID: requestID, .requestID: requestID,
+        ]
+        // A stream that has already ended (a short answer that came in one upstream read, a
+        // cached or scripted one) goes out whole: head, events and end in one write, with a
+        // Content-Length instead of chunks. Clients read it as any other event stream.
+        if let first = cursor.first, let rest = cursor.iterator.restIfEnded() {
+            var encoder = encoder
+            var usage: Usage? = nil
+            var out: [UInt8] = []
+            out.reserveCapacity(1024)
+            start(&out)
+            for event in first + rest {
+                if case .usage(let u) = event { usage = u }
+                encode(&encoder, event, &out)
+            }
+            // The end of the stream ([DONE], message_stop) comes from the encoder's `finish`
+            // event; nothing is owed after the last event.
+            book(principal: principal, model: model, usage: usage, status: "ok", started: started, requestID: requestID)
+            metrics.request(endpoint: endpoint, status: 200, duration: .now - started)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
+        }
         metrics.streamsInFlight.increment(by: 1)
         let body = ResponseBody { writer in
             var encoder = encoder
@@ -338,14 +361,7 @@ extension Gateway {
             self.book(principal: principal, model: model, usage: usage, status: status, started: started, requestID: requestID)
             try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream", .cacheControl: "no-cache",
-                .xRequestID: requestID, .requestID: requestID,
-            ],
-            body: body
-        )
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     // MARK: - Models and embeddings

@@ -58,6 +58,52 @@ import Testing
 
     struct Boom: Error, Equatable {}
 
+    /// `restIfEnded`: nothing (and nothing taken) while the producer runs; every event left
+    /// once it finished; nothing after a failure, which `next()` then throws.
+    @Test func restIfEndedOnlyAnswersForAFinishedStream() async throws {
+        let channel = ModelEventChannel()
+        var iterator = ModelEventStream(channel).makeAsyncIterator()
+        channel.yield(Self.text("a"))
+        channel.yield(Self.text("b"))
+        #expect(iterator.restIfEnded() == nil)
+        #expect(try await iterator.next() == Self.text("a"))
+        channel.yield(Self.text("c"))
+        channel.finish()
+        #expect(iterator.restIfEnded() == [Self.text("b"), Self.text("c")])
+        #expect(iterator.restIfEnded() == [])
+        #expect(try await iterator.next() == nil)
+
+        let failing = ModelEventChannel()
+        var failingIterator = ModelEventStream(failing).makeAsyncIterator()
+        failing.yield(Self.text("x"))
+        failing.finish(throwing: Boom())
+        #expect(failingIterator.restIfEnded() == nil)
+        #expect(try await failingIterator.next() == Self.text("x"))
+        await #expect(throws: Boom.self) { _ = try await failingIterator.next() }
+    }
+
+    /// A stream made from an array has always ended: the rest comes at once, unless it ends
+    /// with an error; a stream that cannot tell answers nil.
+    @Test func restIfEndedOnArrayAndOtherStreams() async throws {
+        var whole = ModelEventStream(events: [Self.text("a"), Self.text("b"), Self.text("c")]).makeAsyncIterator()
+        #expect(try await whole.next() == Self.text("a"))
+        #expect(whole.restIfEnded() == [Self.text("b"), Self.text("c")])
+        #expect(try await whole.next() == nil)
+
+        var broken = ModelEventStream(events: [Self.text("a")], error: Boom()).makeAsyncIterator()
+        #expect(broken.restIfEnded() == nil)
+        #expect(try await broken.next() == Self.text("a"))
+        await #expect(throws: Boom.self) { _ = try await broken.next() }
+
+        let (stream, continuation) = AsyncThrowingStream<ModelStreamEvent, any Error>.makeStream()
+        continuation.yield(Self.text("a"))
+        continuation.finish()
+        var other = ModelEventStream(stream).makeAsyncIterator()
+        #expect(other.restIfEnded() == nil)
+        #expect(try await other.next() == Self.text("a"))
+    }
+
+
     @Test func anErrorComesAfterTheBufferedEvents() async throws {
         let channel = ModelEventChannel()
         channel.yield(Self.text("kept"))

@@ -308,6 +308,49 @@ struct GatewayHTTPTests {
         }
     }
 
+    @Test("A stream that ended before the response started goes out whole; a running one in chunks; the same events either way")
+    func wholeAndChunkedStreams() async throws {
+        let pieces = ["Hel", "lo, ", "wor", "ld"]
+        let slow = Mutex(false)
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }  // the health check
+            var reply = WireTestServer.Reply.sse(openAISSE(pieces), chunking: .sizes([200, 200, 200, 200]))
+            if slow.withLock({ $0 }) { reply.chunkDelay = .milliseconds(30) }
+            return reply
+        }
+        defer { server.shutdown() }
+        /// The content deltas and the framing of one streamed answer.
+        func streamed(_ port: Int) async throws -> (text: String, whole: Bool, done: Bool) {
+            let answer = try await post(port, "/v1/chat/completions", streamBody)
+            #expect(answer.status == 200)
+            #expect(answer.headers.first(name: "content-type") == "text/event-stream")
+            let text = answer.text.components(separatedBy: "\n\n").compactMap { frame -> String? in
+                guard frame.hasPrefix("data: {"), let json = try? JSONValue(parsing: String(frame.dropFirst(6))) else { return nil }
+                return json["choices"]?[0]?["delta"]?["content"]?.stringValue
+            }.joined()
+            let whole = answer.headers.first(name: "content-length") != nil
+            #expect(whole != (answer.headers.first(name: "transfer-encoding") == "chunked"))
+            return (text, whole, answer.text.hasSuffix("data: [DONE]\n\n"))
+        }
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, _, _ in
+            // An upstream that is done before the first event reaches the gateway is not always
+            // done when the gateway looks (threads race); some of 60 quick answers are.
+            var wholeSeen = 0
+            for _ in 0..<60 {
+                let answer = try await streamed(port)
+                #expect(answer.text == "Hello, world")
+                #expect(answer.done)
+                if answer.whole { wholeSeen += 1 }
+            }
+            #expect(wholeSeen > 0, "no stream was sent whole")
+            slow.withLock { $0 = true }
+            let running = try await streamed(port)
+            #expect(running.text == "Hello, world")
+            #expect(running.done)
+            #expect(!running.whole, "a stream still running upstream was held back and sent whole")
+        }
+    }
+
     @Test("A client that disconnects mid-stream cancels the upstream request")
     func disconnectCancelsUpstream() async throws {
         let server = try await WireTestServer.start { request in
