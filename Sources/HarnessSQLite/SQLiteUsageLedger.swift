@@ -9,6 +9,7 @@
 
 public import Foundation
 import GRDB
+import Synchronization
 public import HarnessCore
 
 /// The ``UsageLedger`` on SQLite: one row of `usage_records` per model call, each kind of
@@ -20,38 +21,77 @@ public struct SQLiteUsageLedger: UsageLedger {
     /// The database.
     public let database: SQLiteDatabase
 
+    /// The biggest batch written in the background (see ``record(contentsOf:)``).
+    public let backgroundLimit: Int
+    private let counts = BatchCounts()
+
     /// A ledger in `database`, which other stores may share.
-    public init(database: SQLiteDatabase) {
+    public init(database: SQLiteDatabase, backgroundLimit: Int = 1_000) {
         self.database = database
+        self.backgroundLimit = backgroundLimit
     }
 
     public func record(_ record: UsageRecord) async throws {
-        try await self.record(contentsOf: [record])
+        try await database.write("recording usage") { db in try Self.insert([record], into: db) }
     }
 
-    /// Every record in one transaction: one commit (one fsync) for the batch, made on a
-    /// thread of the lowest priority (``BackgroundWriteThread``), so that a gateway's usage
-    /// batches give way to the requests it is serving.
+    /// Records a batch — a gateway's usage of the last 100 ms, say. A batch of at most
+    /// ``backgroundLimit`` records is written at the lowest priority, on the
+    /// ``BackgroundWriteThread``, in transactions of at most ``backgroundChunk`` rows, so that
+    /// it gives way to the requests being served; a bigger one at normal priority, in one
+    /// transaction.
+    ///
+    /// The limit is what keeps the ledger up with any load: a thread of idle priority gets
+    /// almost no CPU while the machine is saturated, so its writes fall behind, the batches
+    /// the recorder hands over grow (it waits for each write before it takes the next), and
+    /// once past the limit they are written at normal priority. Chunks bound how long another
+    /// writer can wait behind a starved transaction (the database has one writer).
+    ///
+    /// A batch is not one transaction: when a write fails, the chunks before it stay written.
+    /// Recording the batch again is safe (a record id already stored is skipped), which is
+    /// what the gateway's recorder does.
     public func record(contentsOf records: [UsageRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await database.backgroundWrite("recording usage") { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO usage_records (
-                    tenant, id, api_key_id, conversation_id, model, provider,
-                    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-                    cost_usd, latency_ms, status, created_at
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant, id) DO NOTHING
-                """)
-            for record in records {
-                let usage = record.usage
-                try statement.execute(arguments: [
-                    record.tenant, record.id, record.apiKeyID, record.conversationID, record.model, record.provider,
-                    usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens,
-                    usage.reasoningTokens, record.costUSD, record.latencyMilliseconds, record.status,
-                    StoredValue.time(record.createdAt),
-                ])
-            }
+        guard records.count <= backgroundLimit else {
+            try await database.write("recording usage") { db in try Self.insert(records, into: db) }
+            counts.foreground.add(records.count, ordering: .relaxed)
+            return
+        }
+        var index = 0
+        while index < records.count {
+            let chunk = Array(records[index..<min(index + Self.backgroundChunk, records.count)])
+            try await database.backgroundWrite("recording usage") { db in try Self.insert(chunk, into: db) }
+            index += chunk.count
+            counts.background.add(chunk.count, ordering: .relaxed)
+        }
+    }
+
+    /// The most rows one background transaction writes (about 1 ms of CPU here).
+    public static let backgroundChunk = 128
+
+    /// Rows written by batches in the background and at normal priority, for tests and
+    /// diagnostics.
+    var rowsWritten: (background: Int, foreground: Int) {
+        (counts.background.load(ordering: .relaxed), counts.foreground.load(ordering: .relaxed))
+    }
+
+    static func insert(_ records: [UsageRecord], into db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO usage_records (
+                tenant, id, api_key_id, conversation_id, model, provider,
+                input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                cost_usd, latency_ms, status, created_at
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, id) DO NOTHING
+            """)
+        for record in records {
+            let usage = record.usage
+            try statement.execute(arguments: [
+                record.tenant, record.id, record.apiKeyID, record.conversationID, record.model, record.provider,
+                usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens,
+                usage.reasoningTokens, record.costUSD, record.latencyMilliseconds, record.status,
+                StoredValue.time(record.createdAt),
+            ])
         }
     }
 
@@ -130,4 +170,10 @@ public struct SQLiteUsageLedger: UsageLedger {
             return "strftime('%Y-%m-%d', \(floored), 'unixepoch')"
         }
     }
+}
+
+/// Rows a ledger wrote in the background and at normal priority.
+final class BatchCounts: Sendable {
+    let background = Atomic<Int>(0)
+    let foreground = Atomic<Int>(0)
 }

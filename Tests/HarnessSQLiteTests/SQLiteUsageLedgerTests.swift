@@ -114,6 +114,26 @@ import Glibc
         #expect(counts == ["411"])
     }
 
+    /// A batch up to the limit goes to the background thread in chunks; a bigger one (what
+    /// a starved background thread leads to) is written at normal priority; all land.
+    @Test func smallBatchesGoToTheBackgroundBigOnesDoNot() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try directory.newDatabase()
+        func records(_ prefix: String, _ n: Int) -> [UsageRecord] {
+            (0..<n).map { UsageRecord(id: "\(prefix)\($0)", tenant: "t", model: "m", provider: "p", usage: Usage(inputTokens: 1), costUSD: 1, latencyMilliseconds: 1) }
+        }
+        let ledger = SQLiteUsageLedger(database: database, backgroundLimit: 500)
+        try await ledger.record(contentsOf: records("a", 500))  // 4 chunks
+        #expect(ledger.rowsWritten == (500, 0))
+        try await ledger.record(contentsOf: records("b", 501))
+        #expect(ledger.rowsWritten == (500, 501))
+        try await ledger.record(records("c", 1)[0])  // a single record: GRDB's queue, not counted
+        #expect(ledger.rowsWritten == (500, 501))
+        #expect(try await database.strings("SELECT COUNT(*) FROM usage_records") == ["1002"])
+        #expect(try await ledger.totalCost(tenant: "t", apiKeyID: nil, since: nil) == 1_002)
+    }
+
     /// The background thread runs jobs, hands back their results and errors, and on
     /// Linux runs under SCHED_IDLE (policy 5).
     @Test func backgroundThreadRunsJobsAtIdlePriority() async throws {
@@ -131,6 +151,7 @@ import Glibc
         #expect(policy == 5)
         let lowered = thread.lowered.load(ordering: .relaxed)
         #expect(lowered)
+
         #endif
     }
 }
