@@ -70,7 +70,7 @@ extension ConfigLoader {
         }
     }
 
-    static let serverKeys = ["host", "port", "max_body_size", "auth", "admin_key_env", "tenant", "shutdown_timeout"]
+    static let serverKeys = ["host", "port", "max_body_size", "auth", "admin_key_env", "tenant", "shutdown_timeout", "relay"]
 
     static func walkServer(_ node: Node, source: String, config: inout HarnessConfiguration, diagnostics: inout [ConfigDiagnostic]) {
         guard var f = fields(of: node, path: "server", allowed: serverKeys, source: source, diagnostics: &diagnostics) else { return }
@@ -86,6 +86,7 @@ extension ConfigLoader {
         case "port", "max_body_size": return .int
         case "auth": return .choice(GatewaySettings.AuthMode.allCases.map(\.rawValue))
         case "shutdown_timeout": return .duration
+        case "relay": return .bool
         default: return .string
         }
     }
@@ -99,6 +100,7 @@ extension ConfigLoader {
         case ("admin_key_env", .string(let v)): s.adminKeyEnv = v
         case ("tenant", .string(let v)): s.tenant = v
         case ("shutdown_timeout", .duration(let v?)): s.shutdownTimeout = v
+        case ("relay", .bool(let v)): s.relay = v
         default: break
         }
     }

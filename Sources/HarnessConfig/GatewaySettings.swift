@@ -55,6 +55,10 @@ public struct GatewaySettings: Sendable, Hashable {
     /// The tenant the gateway's keys, usage and conversations belong to.
     public var tenant = "default"
     public var shutdownTimeout: Duration = .seconds(30)
+    /// Whether non-streamed OpenAI-format requests to a model with one OpenAI-compatible
+    /// route over plain HTTP are relayed on the connection's event loop (the client's JSON
+    /// forwarded with the model renamed), falling back to the full path for anything else.
+    public var relay = true
 
     public init() {}
 }

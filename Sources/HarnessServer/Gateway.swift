@@ -15,6 +15,7 @@ public import HarnessCore
 public import HarnessProviders
 public import Logging
 public import Prometheus
+import Synchronization
 
 /// The stores the gateway uses: keys and usage, and conversations for agent runs.
 public struct GatewayStores: Sendable {
@@ -61,6 +62,18 @@ public final class Gateway: Sendable {
     let embedders: [String: any Embedder]
     /// Periodic checks of the routes with an address (none when every route is scripted).
     public let health: HealthChecker?
+    /// The models ``GatewayRelay`` may serve (see `server.relay`).
+    let relayRoutes: [String: RelayRoute]
+    /// Requests the relay served, and ones it handed to the full path after asking upstream.
+    let relayed = Atomic<Int>(0)
+    let relayReplays = Atomic<Int>(0)
+
+    /// Requests served by the relay so far (``GatewayServer`` installs it).
+    public var relayedRequests: Int { relayed.load(ordering: .relaxed) }
+    /// Relayed requests the upstream did not answer with a good 200, served again by the full path.
+    public var relayReplayedRequests: Int { relayReplays.load(ordering: .relaxed) }
+    /// The models the relay may serve.
+    public var relayModelNames: [String] { relayRoutes.keys.sorted() }
 
     /// - Parameters:
     ///   - environment: where routes find their keys (`api_key_env`) and the admin key.
@@ -99,6 +112,7 @@ public final class Gateway: Sendable {
         }
         self.models = models
         self.modelNames = models.keys.sorted()
+        self.relayRoutes = RelayRoute.routes(configuration, models: models, client: client)
         self.embedders = ModelCatalog.embedders(configuration.models, environment: environment, client: client)
         let factory = HarnessFactory(configuration: configuration)
         var orchestratorConfig = Orchestrator.Configuration()

@@ -103,6 +103,7 @@ public final class GatewayMetrics: Sendable {
     func rateLimitHit() { library.recordRateLimitHit() }
 
     func budgetRejection() { counter("harness_budget_rejections_total").increment() }
+    func relay(_ outcome: String) { counter("harness_relay_requests_total", [("outcome", outcome)]).increment() }
 }
 
 extension Duration {

@@ -17,6 +17,8 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 import UnixSignals
+import Tracing
+import Instrumentation
 
 /// Runs a ``Gateway`` over HTTP with its usage recorder, under one service group.
 ///
@@ -27,6 +29,8 @@ public struct GatewayServer: Sendable {
     public let host: String
     public let port: Int
     let logger: Logger
+    /// Replaces the gateway's relay routes (tests: a short timeout).
+    var relayRoutes: [String: RelayRoute]? = nil
 
     public init(gateway: Gateway, host: String? = nil, port: Int? = nil, logger: Logger = Logger(label: "harness.serve")) {
         self.gateway = gateway
@@ -37,9 +41,14 @@ public struct GatewayServer: Sendable {
 
     /// The Hummingbird application (services included).
     public func makeApplication(onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        let gateway = self.gateway
+        // Relayed requests open no span: with a tracer in place every request takes the full path.
+        let routes = relayRoutes ?? (InstrumentationSystem.tracer is NoOpTracer ? gateway.relayRoutes : [:])
+        return Application(
             router: gateway.makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [FlushCoalescingHandler()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: {
+                routes.isEmpty ? [FlushCoalescingHandler()] : [FlushCoalescingHandler(), GatewayRelay(gateway: gateway, routes: routes)]
+            }())),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             services: [gateway.recorder, KeyRequirementRefresher(authenticator: gateway.authenticator)]
                 + (gateway.health.map { [HealthCheckService(checker: $0)] } ?? []),

@@ -144,6 +144,7 @@ public enum MetricHelp {
         "circuit_breaker_state": "Circuit state per route: 0 closed, 1 half-open, 2 open.",
         "circuit_breaker_trips_total": "Times a circuit opened, per route.",
         "harness_budget_rejections_total": "Requests refused because a virtual key's budget is spent.",
+        "harness_relay_requests_total": "Chat requests the relay took on the event loop: served, or handed to the full path after the upstream did not answer with a good 200.",
     ]
 
     /// The help text of `name` (a generic one for metrics not in the table).

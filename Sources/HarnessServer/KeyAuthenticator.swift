@@ -163,6 +163,28 @@ public final class KeyAuthenticator: Sendable {
         return .key(key)
     }
 
+    /// Who presented `secret` when the caches can tell without waiting, with the rate limit
+    /// admitted; nil when a store must be asked or the request would be refused (the full
+    /// path then answers it).
+    func cachedPrincipal(_ secret: String?) -> Principal? {
+        guard isRequired else {
+            if let secret, let adminKeyHash, Self.hash(secret) == adminKeyHash { return .admin }
+            return .anonymous
+        }
+        guard let secret else { return nil }
+        let hash = Self.hash(secret)
+        if let adminKeyHash, Self.constantTimeEqual(hash, adminKeyHash) { return .admin }
+        let now = clock.now
+        guard let hit = cache.withLock({ $0[hash] }), now - hit.fetched < cacheTTL, let key = hit.key, key.revokedAt == nil else {
+            return nil
+        }
+        if let budget = key.budgetUSD {
+            guard let s = spend.withLock({ $0[key.id] }), now - s.fetched < cacheTTL, s.usd < budget else { return nil }
+        }
+        guard (try? admitRate(key)) != nil else { return nil }
+        return .key(key)
+    }
+
     func lookup(hash: String) async throws -> VirtualKey? {
         let now = clock.now
         if let hit = cache.withLock({ $0[hash] }), now - hit.fetched < cacheTTL { return hit.key }
@@ -215,6 +237,15 @@ public final class KeyAuthenticator: Sendable {
                 "the API key '\(key.name)' is over its rate limit (\(key.requestsPerMinute.map { "\($0) requests" } ?? "")\(key.requestsPerMinute != nil && key.tokensPerMinute != nil ? ", " : "")\(key.tokensPerMinute.map { "\($0) tokens" } ?? "") per minute)",
                 retryAfter: verdict
             )
+        }
+    }
+
+    /// Gives back the request a key was admitted for and did not make (the relay handed it
+    /// to the full path, which admits it again).
+    func refundRequest(_ key: VirtualKey) {
+        guard let rpm = key.requestsPerMinute else { return }
+        limits.withLock { table in
+            if let l = table[key.id]?.requestTokens { table[key.id]?.requestTokens = min(Double(rpm), l + 1) }
         }
     }
 

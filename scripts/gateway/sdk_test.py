@@ -330,6 +330,30 @@ models:
         assert json.loads(args) == {"city": "Paris"}, args
     check("cross-format: OpenAI client -> Anthropic-format provider route (stream + tools)", cross_openai_to_anthropic)
 
+    def relay_openai_to_openai():
+        # Non-streamed OpenAI-format requests to a one-route OpenAI-compatible model take
+        # instance B's relay (the event-loop path); the answers must be the same.
+        r = ob.chat.completions.create(model="relay-openai", messages=[{"role": "user", "content": "Hallo"}])
+        assert r.choices[0].message.content == "You said: Hallo", r
+        assert r.model == "relay-openai" and r.id.startswith("chatcmpl-"), r
+        assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens > 0, r.usage
+        msgs = [{"role": "user", "content": "Weather and time in Paris?"}]
+        r = ob.chat.completions.create(model="relay-openai", messages=msgs, tools=[WEATHER, TIME])
+        calls = r.choices[0].message.tool_calls
+        assert [c.function.name for c in calls] == ["get_weather", "get_time"], calls
+        msgs.append(r.choices[0].message.model_dump(exclude_none=True))
+        for c in calls:
+            msgs.append({"role": "tool", "tool_call_id": c.id, "content": f"{c.function.name} ok"})
+        r2 = ob.chat.completions.create(model="relay-openai", messages=msgs, tools=[WEATHER, TIME])
+        assert "get_weather returned get_weather ok" in r2.choices[0].message.content, r2
+        p = ob.chat.completions.parse(model="relay-openai", messages=[{"role": "user", "content": "Weather in Paris as JSON"}],
+                                      response_format=Weather)
+        assert p.choices[0].message.parsed.city == "Paris", p
+        text = urllib.request.urlopen(f"http://127.0.0.1:{pb}/metrics").read().decode()
+        served = [l for l in text.splitlines() if l.startswith('harness_relay_requests_total{outcome="served"}')]
+        assert served and float(served[0].split()[-1]) >= 4, served
+    check("relay: OpenAI client -> OpenAI-format route, non-streamed (chat, tools, structured), on the event-loop path", relay_openai_to_openai)
+
     # --- Agents, usage, metrics -------------------------------------------------------
     def agent_run():
         req = urllib.request.Request(f"http://127.0.0.1:{pa}/v1/agents/weather/runs", method="POST",

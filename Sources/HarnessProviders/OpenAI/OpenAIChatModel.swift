@@ -66,6 +66,15 @@ public struct OpenAIChatModel: LanguageModel {
     public var capabilities: ModelCapabilities { settings.capabilities }
 
     func httpRequest(_ request: ModelRequest, stream: Bool) -> ProviderHTTPRequest {
+        var r = requestTemplate(stream: stream)
+        r.body = OpenAIChatWire.body(for: request, stream: stream, maxTokensField: maxTokensField).canonicalBytes
+        return r
+    }
+
+    /// A chat completions request with its URL and headers (the key included) and no body:
+    /// what a relay that forwards a client's own JSON sends. `secrets` holds the key, for
+    /// redaction.
+    public func requestTemplate(stream: Bool) -> ProviderHTTPRequest {
         var extra: [(String, String)] = [("content-type", "application/json")]
         if stream { extra.append(("accept", "text/event-stream")) }
         if let apiKey { extra.append(("authorization", "Bearer \(apiKey)")) }
@@ -74,7 +83,6 @@ public struct OpenAIChatModel: LanguageModel {
         return ProviderHTTPRequest(
             url: WireJSON.join(settings.baseURL, "/chat/completions"),
             headers: settings.httpHeaders(extra),
-            body: OpenAIChatWire.body(for: request, stream: stream, maxTokensField: maxTokensField).canonicalBytes,
             secrets: apiKey.map { [$0] } ?? []
         )
     }

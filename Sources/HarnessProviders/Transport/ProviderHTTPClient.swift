@@ -270,6 +270,12 @@ public final class ProviderHTTPClient: Sendable {
         return target
     }
 
+    /// Whether this client would send a request to `url` directly over plain HTTP/1.1 (no
+    /// TLS, no proxy): the requests a gateway may relay on its own connections.
+    public func connectsDirectly(to url: String) -> Bool {
+        fastTarget(for: url) != nil
+    }
+
     /// Sends `request` and returns its whole body (for non-streamed calls).
     public func send(
         _ request: ProviderHTTPRequest,

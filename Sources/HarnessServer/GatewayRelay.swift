@@ -1,0 +1,509 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HTTPTypes
+import Harness
+import HarnessConfig
+import HarnessCore
+import HarnessProviders
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOPosix
+import Synchronization
+
+/// Serves the common case of the gateway on the connection's event loop: a non-streamed
+/// OpenAI-format chat request, for a model whose one route is an OpenAI-compatible server
+/// (``RelayRoute``), from a client whose key the caches already admit.
+///
+/// The client's JSON goes upstream with only `model` renamed, on an upstream connection that
+/// belongs to this client connection and lives on the same event loop, so a request costs no
+/// thread hop and no task; the answer comes back with the gateway's `id` and model name, and
+/// is booked (usage ledger, spend, token bucket, metrics, breaker) like any other.
+///
+/// Anything else goes to the full path (the Hummingbird routes) untouched: other endpoints,
+/// streams (the full path resumes a broken stream), keys not in the cache, open breakers,
+/// dead routes, malformed JSON. So does a request the upstream did not answer with a good
+/// 200 (an error status, a broken or invalid answer, a refused connection): nothing was sent
+/// to the client yet, and the full path asks again with retries and answers errors in the
+/// client's format. The relay answers only a timeout itself, as the full path would.
+///
+/// Requests handed to the full path keep their order: while one is owed a response, later
+/// requests on the connection go the same way, and parts arriving while the relay waits for
+/// the upstream are held and replayed after it.
+final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// One relayed request.
+    struct Exchange {
+        var head: HTTPRequest
+        var body: ByteBuffer
+        var route: RelayRoute
+        var principal: Principal
+        var requestID: String
+        var started: ContinuousClock.Instant
+        var sent: NIODeadline
+        var status: Int = 0
+        var keepAlive = true
+        var response: ByteBuffer
+        var timer: Scheduled<Void>?
+    }
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// A relay candidate whose body is arriving.
+        case collecting(HTTPRequest, ByteBuffer)
+        /// A request handed to the full path; its remaining parts follow it there.
+        case passing
+        /// Waiting for the upstream's answer.
+        case relaying(Exchange)
+    }
+
+    let gateway: Gateway
+    let routes: [String: RelayRoute]
+    let maxBodySize: Int
+
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    /// Requests handed to the full path whose response has not ended yet.
+    private var owed = 0
+    /// Parts that arrived while relaying (a pipelining client), replayed afterwards.
+    private var held: [HTTPRequestPart] = []
+    private var heldBytes = 0
+    private var readPending = false
+    private var quiescePending = false
+    private var upstream: (any Channel)?
+    private var upstreamOrigin = ""
+    /// Counts exchanges, so that a late signal from an earlier upstream is ignored.
+    private var generation = 0
+
+    /// Held parts beyond this stop reading from the client until the relay is done.
+    static let maxHeldBytes = 1 << 20
+
+    init(gateway: Gateway, routes: [String: RelayRoute]) {
+        self.gateway = gateway
+        self.routes = routes
+        self.maxBodySize = gateway.configuration.server.maxBodySize
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closeUpstream()
+        self.context = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .relaying = state {
+            hold(part)
+        } else if !held.isEmpty {
+            hold(part)
+        } else {
+            process(part, context: context)
+        }
+    }
+
+    private func hold(_ part: HTTPRequestPart) {
+        if case .body(let b) = part { heldBytes += b.readableBytes }
+        held.append(part)
+    }
+
+    private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch state {
+        case .passing:
+            if case .end = part { state = .idle }
+            context.fireChannelRead(wrapInboundOut(part))
+        case .idle:
+            guard case .head(let head) = part else {
+                context.fireChannelRead(wrapInboundOut(part))
+                return
+            }
+            if owed == 0, isCandidate(head) {
+                state = .collecting(head, context.channel.allocator.buffer(capacity: 0))
+            } else {
+                pass(head, context: context)
+            }
+        case .collecting(let head, var body):
+            switch part {
+            case .head:
+                context.fireChannelRead(wrapInboundOut(part))  // not HTTP; the decoder prevents it
+            case .body(var chunk):
+                if body.readableBytes + chunk.readableBytes > maxBodySize {
+                    // The full path answers 413; it gets everything read so far.
+                    pass(head, context: context)
+                    if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+                    context.fireChannelRead(wrapInboundOut(.body(chunk)))
+                } else {
+                    state = .idle  // keeps `body` uniquely referenced while it grows
+                    if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
+                    state = .collecting(head, body)
+                }
+            case .end:
+                state = .idle
+                if !begin(head: head, body: body, context: context) {
+                    passWhole(head, body: body, context: context)
+                }
+            }
+        case .relaying:
+            hold(part)
+        }
+    }
+
+    /// Hands a request to the full path; its later parts follow.
+    private func pass(_ head: HTTPRequest, context: ChannelHandlerContext) {
+        owed += 1
+        state = .passing
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    private func passWhole(_ head: HTTPRequest, body: ByteBuffer, context: ChannelHandlerContext) {
+        pass(head, context: context)
+        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        state = .idle
+        context.fireChannelRead(wrapInboundOut(.end(nil)))
+    }
+
+    private func isCandidate(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, let path = head.path else { return false }
+        guard path == "/v1/chat/completions" || path.hasPrefix("/v1/chat/completions?") else { return false }
+        if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return false }
+        return true
+    }
+
+    // MARK: Starting a relay
+
+    /// Starts relaying the request, or returns false for the full path to serve it.
+    private func begin(head: HTTPRequest, body: ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        guard case .object(var fields)? = try? JSONValue(parsingBytes: body.readableBytesView, maxDepth: 128),
+            case .string(let name)? = fields["model"], let route = routes[name]
+        else { return false }
+        // The upstream checks the rest; without messages the full path names the field.
+        guard case .array(let messages)? = fields["messages"], !messages.isEmpty else { return false }
+        switch fields["stream"] {
+        case nil, .bool(false)?, .null?: break
+        default: return false
+        }
+        if let breaker = route.breaker, breaker.state != .closed { return false }
+        if let health = gateway.health, health.status[route.routeName]?.healthy == false { return false }
+        let secret = KeyAuthenticator.presentedKey(authorization: head.headerFields[.authorization], xAPIKey: head.headerFields[.xAPIKey])
+        guard let principal = gateway.authenticator.cachedPrincipal(secret) else { return false }
+
+        fields["model"] = .string(route.upstreamModel)
+        var json: [UInt8] = []
+        json.reserveCapacity(body.readableBytes + 16)
+        JSONValue.object(fields).writeCanonical(into: &json)
+        var headers = route.headers
+        headers.add(name: "content-length", value: String(json.count))
+        var upstreamBody = context.channel.allocator.buffer(capacity: json.count)
+        upstreamBody.writeBytes(json)
+
+        generation += 1
+        let now = NIODeadline.now()
+        var exchange = Exchange(
+            head: head, body: body, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
+            started: .now, sent: now, response: context.channel.allocator.buffer(capacity: 0)
+        )
+        let deadline = min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total))
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let generation = self.generation
+        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            bound.value.timedOut(generation: generation)
+        }
+        state = .relaying(exchange)
+        send(HTTPRequestHead(version: .http1_1, method: .POST, uri: route.path, headers: headers), body: upstreamBody, route: route, context: context)
+        return true
+    }
+
+    private func send(_ head: HTTPRequestHead, body: ByteBuffer, route: RelayRoute, context: ChannelHandlerContext) {
+        let origin = "\(route.host):\(route.port)"
+        if let upstream, upstream.isActive, upstreamOrigin == origin {
+            upstream.write(HTTPClientRequestPart.head(head), promise: nil)
+            upstream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+            upstream.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            return
+        }
+        closeUpstream()
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let generation = self.generation
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(Self.timeAmount(route.timeouts.connect))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(RelayUpstreamHandler(relay: bound))
+                }
+            }
+            .connect(host: route.host, port: route.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                let relay = bound.value
+                switch result {
+                case .success(let channel):
+                    guard relay.generation == generation, case .relaying = relay.state, relay.context != nil else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    relay.upstream = channel
+                    relay.upstreamOrigin = origin
+                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                case .failure:
+                    relay.replay(generation: generation)
+                }
+            }
+    }
+
+    // MARK: The upstream's answer
+
+    func upstreamHead(_ head: HTTPResponseHead, from channel: any Channel) {
+        guard channel === upstream, case .relaying(var exchange) = state else { return }
+        if head.status.code >= 100, head.status.code < 200 { return }
+        guard head.status == .ok else {
+            // The full path asks again, with retries, and answers the error in the client's format.
+            replay(generation: generation)
+            return
+        }
+        state = .idle
+        exchange.status = 200
+        exchange.keepAlive = head.isKeepAlive
+        state = .relaying(exchange)
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer, from channel: any Channel) {
+        guard channel === upstream, case .relaying(var exchange) = state, exchange.status == 200 else { return }
+        var buffer = buffer
+        state = .idle
+        if exchange.response.readableBytes == 0 { exchange.response = buffer } else { exchange.response.writeBuffer(&buffer) }
+        let tooLarge = exchange.response.readableBytes > ProviderHTTPClient.maxBodyBytes
+        state = .relaying(exchange)
+        if tooLarge { replay(generation: generation) }
+    }
+
+    func upstreamEnd(from channel: any Channel) {
+        guard channel === upstream, case .relaying(let exchange) = state, exchange.status == 200, let context else { return }
+        exchange.timer?.cancel()
+        if !exchange.keepAlive { closeUpstream() }
+        guard case .object(var fields)? = try? JSONValue(parsingBytes: exchange.response.readableBytesView, maxDepth: 512),
+            case .array? = fields["choices"]
+        else {
+            // Not a chat completion: the full path reports what is wrong with it.
+            replay(generation: generation)
+            return
+        }
+        let usage = fields["usage"].map { OpenAIChatWire.usage($0) }
+        fields["id"] = .string(exchange.requestID)
+        fields["model"] = .string(exchange.route.model.name)
+        var out: [UInt8] = []
+        out.reserveCapacity(exchange.response.readableBytes + 64)
+        JSONValue.object(fields).writeCanonical(into: &out)
+        var buffer = context.channel.allocator.buffer(capacity: out.count)
+        buffer.writeBytes(out)
+        respond(.ok, body: buffer, requestID: exchange.requestID, context: context)
+        exchange.route.breaker?.recordSuccess(probe: false)
+        gateway.book(
+            principal: exchange.principal, model: exchange.route.model, usage: usage, status: "ok", started: exchange.started,
+            requestID: exchange.requestID
+        )
+        gateway.metrics.request(endpoint: "chat_completions", status: 200, duration: .now - exchange.started)
+        gateway.relayed.add(1, ordering: .relaxed)
+        gateway.metrics.relay("served")
+        finish()
+    }
+
+    func upstreamClosed(_ channel: any Channel) {
+        guard channel === upstream else { return }
+        upstream = nil
+        if case .relaying = state { replay(generation: generation) }
+    }
+
+    /// No answer within the route's first-byte (or total) timeout: answered here, as the
+    /// full path would after the same wait, rather than asked again.
+    func timedOut(generation: Int) {
+        guard generation == self.generation, case .relaying(let exchange) = state, let context else { return }
+        closeUpstream()
+        let timeouts = exchange.route.timeouts
+        let error = GatewayError.from(ProviderError(
+            .timeout, provider: exchange.route.model.provider,
+            message: timeouts.firstByte < timeouts.total
+                ? "no response arrived within the first-byte timeout of \(timeouts.firstByte)"
+                : "the request took longer than its total timeout of \(timeouts.total)"
+        ))
+        gateway.metrics.error(code: error.code)
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        buffer.writeBytes(error.openAIBody)
+        respond(HTTPResponse.Status(code: error.kind.status), body: buffer, requestID: exchange.requestID, context: context)
+        exchange.route.breaker?.recordFailure(probe: false)
+        gateway.book(
+            principal: exchange.principal, model: exchange.route.model, usage: nil, status: error.code, started: exchange.started,
+            requestID: exchange.requestID
+        )
+        gateway.metrics.request(endpoint: "chat_completions", status: error.kind.status, duration: .now - exchange.started)
+        finish()
+    }
+
+    private func respond(_ status: HTTPResponse.Status, body: ByteBuffer, requestID: String, context: ChannelHandlerContext) {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(body.readableBytes)
+        fields[.xRequestID] = requestID
+        fields[.requestID] = requestID
+        fields[.date] = HTTPDate.now
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Gives the relayed request to the full path (nothing was sent to the client).
+    private func replay(generation: Int) {
+        guard generation == self.generation, case .relaying(let exchange) = state, let context else { return }
+        exchange.timer?.cancel()
+        // The upstream may still be answering; its connection cannot be reused.
+        closeUpstream()
+        if case .key(let key) = exchange.principal { gateway.authenticator.refundRequest(key) }
+        gateway.relayReplays.add(1, ordering: .relaxed)
+        gateway.metrics.relay("replayed")
+        state = .idle
+        passWhole(exchange.head, body: exchange.body, context: context)
+        drain(context: context)
+    }
+
+    /// Back to idle after a relayed response: what arrived meanwhile is processed now.
+    private func finish() {
+        state = .idle
+        guard let context else { return }
+        drain(context: context)
+    }
+
+    /// Processes held parts; called outside a read from the client, it ends with a read
+    /// complete, which is when the full path's channel hands what it was given to the server.
+    private func drain(context: ChannelHandlerContext) {
+        while !held.isEmpty {
+            if case .relaying = state { break }
+            let part = held.removeFirst()
+            if case .body(let b) = part { heldBytes -= b.readableBytes }
+            process(part, context: context)
+        }
+        context.fireChannelReadComplete()
+        if held.isEmpty { heldBytes = 0 }
+        if case .relaying = state { return }
+        if quiescePending, held.isEmpty {
+            quiescePending = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        if readPending, heldBytes <= Self.maxHeldBytes {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Closes the upstream connection. Taken out first: closing on the event loop runs the
+    /// upstream's `channelInactive` at once, which must not find it current.
+    private func closeUpstream() {
+        let channel = upstream
+        upstream = nil
+        channel?.close(promise: nil)
+    }
+
+    // MARK: Connection events
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .relaying(let exchange) = state {
+            // The client left; the upstream request is abandoned with its connection.
+            exchange.timer?.cancel()
+            gateway.book(
+                principal: exchange.principal, model: exchange.route.model, usage: nil, status: "client_closed",
+                started: exchange.started, requestID: exchange.requestID
+            )
+            state = .idle
+            generation += 1
+        }
+        closeUpstream()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // The connection state handler would close a connection it thinks idle; a relay in
+            // progress finishes first.
+            switch state {
+            case .relaying, .collecting:
+                quiescePending = true
+                return
+            case .idle, .passing:
+                if !held.isEmpty {
+                    quiescePending = true
+                    return
+                }
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Only the full path's responses pass here; the relay writes from its own context.
+        if case .end = unwrapOutboundIn(data) { owed -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if heldBytes > Self.maxHeldBytes {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        let nanos = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return nanos.overflow ? .nanoseconds(.max) : .nanoseconds(nanos.partialValue + attoseconds / 1_000_000_000)
+    }
+}
+
+/// The client side of a relay's upstream connection: hands the response to the relay.
+final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    let relay: NIOLoopBound<GatewayRelay>
+
+    init(relay: NIOLoopBound<GatewayRelay>) {
+        self.relay = relay
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): relay.value.upstreamHead(head, from: context.channel)
+        case .body(let buffer): relay.value.upstreamBody(buffer, from: context.channel)
+        case .end: relay.value.upstreamEnd(from: context.channel)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        relay.value.upstreamClosed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,66 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Harness
+import HarnessConfig
+import HarnessCore
+import HarnessProviders
+import NIOHTTP1
+
+/// Where ``GatewayRelay`` sends a model's requests: the model's one route, an
+/// OpenAI-compatible server reached over plain HTTP/1.1.
+struct RelayRoute: Sendable {
+    var host: String
+    var port: Int
+    /// The request target: the base URL's path and `/chat/completions`.
+    var path: String
+    /// Host, content type and the route's own headers, its key included.
+    var headers: HTTPHeaders
+    /// What the upstream calls the model (the client's `model` is replaced with it).
+    var upstreamModel: String
+    var model: GatewayModel
+    /// The route's name, as health checks and breakers know it.
+    var routeName: String
+    var timeouts: ProviderTimeouts
+    var breaker: CircuitBreaker?
+
+    /// The models of `configuration` a relay can serve: one route, `provider: openai`, a base
+    /// URL the provider client would reach directly (plain HTTP, no proxy). Other models, and
+    /// all of them when `server.relay` is off, are served by the full path only.
+    static func routes(
+        _ configuration: HarnessConfiguration, models: [String: GatewayModel], client: ProviderHTTPClient
+    ) -> [String: RelayRoute] {
+        guard configuration.server.relay else { return [:] }
+        var out: [String: RelayRoute] = [:]
+        for settings in configuration.models where settings.routes.count == 1 && settings.routes[0].provider == "openai" {
+            guard let model = models[settings.name], let route = model.routes.first,
+                let provider = route.base as? OpenAIChatModel
+            else { continue }
+            let template = provider.requestTemplate(stream: false)
+            guard client.connectsDirectly(to: template.url), let url = URLComponents(string: template.url), let host = url.host else {
+                continue
+            }
+            let port = url.port ?? 80
+            var headers = template.headers
+            if !headers.contains(name: "host") {
+                let bracketed = host.contains(":") ? "[\(host)]" : host
+                headers.add(name: "host", value: port == 80 ? bracketed : "\(bracketed):\(port)")
+            }
+            var path = url.percentEncodedPath
+            if let query = url.percentEncodedQuery { path += "?" + query }
+            out[settings.name] = RelayRoute(
+                host: host, port: port, path: path.isEmpty ? "/" : path, headers: headers,
+                upstreamModel: route.upstreamModel, model: model, routeName: route.name,
+                timeouts: provider.settings.timeouts, breaker: (model.model as? Router)?.breaker(for: route.name)
+            )
+        }
+        return out
+    }
+}

@@ -1,0 +1,341 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AsyncHTTPClient
+import Foundation
+import Harness
+import HarnessConfig
+import HarnessCore
+import HarnessProviders
+import HarnessProvidersTesting
+@testable import HarnessServer
+import HarnessTesting
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// A chat completion as an OpenAI-compatible upstream answers it.
+func upstreamCompletion(_ text: String, model: String = "m-2025", prompt: Int = 11, completion: Int = 4) -> String {
+    #"{"id":"chatcmpl-upstream","object":"chat.completion","created":1,"model":"\#(model)","system_fingerprint":"fp_x","choices":[{"index":0,"message":{"role":"assistant","content":\#(JSONValue.quoted(text))},"finish_reason":"stop"}],"usage":{"prompt_tokens":\#(prompt),"completion_tokens":\#(completion),"total_tokens":\#(prompt + completion)}}"#
+}
+
+/// Sends `raw` (one or more HTTP/1.1 requests, pipelined) on one connection and returns what
+/// came back once `expected` responses have arrived (or the server closed the connection).
+func exchangeRaw(port: Int, _ raw: String, expected: Int) async throws -> String {
+    final class Collector: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        var bytes: [UInt8] = []
+        let expected: Int
+        let done: EventLoopPromise<String>
+        init(expected: Int, done: EventLoopPromise<String>) {
+            self.expected = expected
+            self.done = done
+        }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            bytes += unwrapInboundIn(data).readableBytesView
+            if Self.complete(bytes) >= expected { done.succeed(String(decoding: bytes, as: UTF8.self)) }
+        }
+        func channelInactive(context: ChannelHandlerContext) { done.succeed(String(decoding: bytes, as: UTF8.self)) }
+        /// Responses complete so far (each carries a Content-Length).
+        static func complete(_ bytes: [UInt8]) -> Int {
+            var count = 0
+            var start = 0
+            let separator: [UInt8] = Array("\r\n\r\n".utf8)
+            while let end = bytes[start...].firstRange(of: separator) {
+                let head = String(decoding: bytes[start..<end.lowerBound], as: UTF8.self).lowercased()
+                guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                    let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+                else { return count }
+                guard bytes.count - end.upperBound >= length else { return count }
+                count += 1
+                start = end.upperBound + length
+            }
+            return count
+        }
+    }
+    let group = MultiThreadedEventLoopGroup.singleton
+    let promise = group.next().makePromise(of: String.self)
+    let channel = try await ClientBootstrap(group: group)
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(Collector(expected: expected, done: promise))
+            }
+        }
+        .connect(host: "127.0.0.1", port: port).get()
+    try await channel.writeAndFlush(ByteBuffer(string: raw))
+    let text = try await promise.futureResult.get()
+    try? await channel.close()
+    return text
+}
+
+func rawPost(_ path: String, _ body: String, extra: String = "") -> String {
+    "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+}
+
+@Suite("Gateway relay")
+struct GatewayRelayTests {
+    @Test("A plain chat request is relayed: the client's JSON goes up with the model renamed; the answer comes back with the gateway's id and model name, booked")
+    func relaysChat() async throws {
+        let server = try await WireTestServer.start { request in
+            request.method == "GET" ? .json("{}") : .json(upstreamCompletion("relayed hello"))
+        }
+        defer { server.shutdown() }
+        let stores = GatewayStores.inMemory()
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment, stores: stores) { port, gateway, _ in
+            #expect(gateway.relayModelNames == ["up"])
+            let body = #"{"model":"up","messages":[{"role":"user","content":"hi"}],"temperature":0.25,"vendor_extension":{"keep":[1,"two"]},"max_tokens":7}"#
+            let answer = try await post(port, "/v1/chat/completions", body)
+            #expect(answer.status == 200)
+            #expect(gateway.relayedRequests == 1)
+            let json = try #require(answer.json)
+            #expect(json["choices"]?[0]?["message"]?["content"] == "relayed hello")
+            #expect(json["model"] == "up")
+            #expect(json["id"]?.stringValue == answer.headers.first(name: "x-request-id"))
+            #expect(json["system_fingerprint"] == "fp_x")
+            #expect(answer.headers.first(name: "date") != nil)
+            let sent = try #require(server.requests.first { $0.method == "POST" })
+            #expect(sent.uri == "/v1/chat/completions")
+            #expect(sent.header("authorization") == "Bearer sk-test-upstream-0123456789abcdef")
+            let upstreamJSON = try JSONValue(parsing: sent.bodyText)
+            #expect(upstreamJSON["model"] == "m")
+            #expect(upstreamJSON["temperature"] == 0.25)
+            #expect(upstreamJSON["max_tokens"] == 7)
+            #expect(upstreamJSON["vendor_extension"] == JSONValue.object(["keep": .array([1, "two"])]))
+            #expect(upstreamJSON["messages"]?[0]?["content"] == "hi")
+
+            // A second request reuses the upstream connection.
+            #expect(try await post(port, "/v1/chat/completions", body).status == 200)
+            #expect(gateway.relayedRequests == 2)
+            await gateway.recorder.flush()
+            let usage = try await stores.ledger.aggregate(tenant: "default", by: .model, since: nil, until: nil)
+            #expect(usage.first?.requests == 2)
+            #expect(usage.first?.usage.inputTokens == 22)
+            #expect(usage.first?.usage.outputTokens == 8)
+            let metrics = try await get(port, "/metrics")
+            #expect(metrics.text.contains(#"harness_http_requests_total{endpoint="chat_completions",status="200"} 2"#))
+            #expect(metrics.text.contains(#"harness_provider_tokens_total{provider="openai",type="output"} 8"#))
+        }
+    }
+
+    @Test("Streams, other models, malformed JSON and `server.relay: false` take the full path")
+    func fullPathCases() async throws {
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            return request.bodyText.contains(#""stream":true"#) ? .sse(openAISSE(["a", "b"])) : .json(upstreamCompletion("ok"))
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, gateway, _ in
+            let streamed = try await post(port, "/v1/chat/completions", streamBody)
+            #expect(streamed.status == 200 && streamed.text.hasSuffix("data: [DONE]\n\n"))
+            let scripted = try await post(port, "/v1/chat/completions", #"{"model":"scripted","messages":[{"role":"user","content":"x"}]}"#)
+            #expect(scripted.status == 404)  // not declared: the full path names the models there are
+            let broken = try await post(port, "/v1/chat/completions", #"{"model":"up","messages":[}"#)
+            #expect(broken.status == 400)
+            #expect(broken.json?["error"]?["code"] == "invalid_json")
+            let missing = try await post(port, "/v1/chat/completions", #"{"model":"up"}"#)
+            #expect(missing.status == 400)
+            #expect(missing.json?["error"]?["message"]?.stringValue?.contains("messages") == true)
+            #expect(gateway.relayedRequests == 0)
+            #expect(try await post(port, "/v1/chat/completions", chatBody).status == 200)
+            #expect(gateway.relayedRequests == 1)
+        }
+        try await withGateway(upstreamYAML(server, extra: "server:\n  relay: false"), environment: upstreamEnvironment) { port, gateway, _ in
+            #expect(gateway.relayModelNames.isEmpty)
+            let answer = try await post(port, "/v1/chat/completions", chatBody)
+            #expect(answer.status == 200 && answer.json?["model"] == "up")
+            #expect(gateway.relayedRequests == 0)
+        }
+        // Two routes (a fallback) or an HTTPS base URL: the full path only.
+        let yaml = """
+            models:
+              two:
+                routes:
+                  - {provider: openai, model: m, base_url: "\(server.baseURL)/v1", api_key_env: TEST_UPSTREAM_KEY}
+                  - {provider: scripted}
+              tls:
+                provider: openai
+                model: m
+                base_url: https://127.0.0.1:1/v1
+                api_key_env: TEST_UPSTREAM_KEY
+            """
+        let configuration = try ConfigLoader.load(yaml: yaml)
+        let gateway = try Gateway(configuration: configuration, stores: .inMemory(), environment: upstreamEnvironment)
+        #expect(gateway.relayModelNames.isEmpty)
+    }
+
+    @Test("An upstream error is asked again by the full path, which answers in the client's format")
+    func upstreamErrorGoesToFullPath() async throws {
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            return .json(#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#, status: 429, headers: [("retry-after", "7")])
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server, extra: "retry:\n  max_attempts: 1"), environment: upstreamEnvironment) { port, gateway, _ in
+            let answer = try await post(port, "/v1/chat/completions", chatBody)
+            #expect(answer.status == 429)
+            #expect(answer.json?["error"]?["code"] == "upstream_rate_limited")
+            #expect(answer.headers.first(name: "retry-after") == "7")
+            #expect(gateway.relayReplayedRequests == 1)
+            #expect(gateway.relayedRequests == 0)
+            #expect(server.requests.filter { $0.method == "POST" }.count == 2)  // the relay's try and the full path's
+        }
+    }
+
+    @Test("A 200 that is not a chat completion reaches the client as the full path's 502, not as the upstream's bytes")
+    func invalidAnswer() async throws {
+        let server = try await WireTestServer.start { request in
+            request.method == "GET" ? .json("{}") : .json(#"{"choices": "not a list""#)
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server, extra: "retry:\n  max_attempts: 1"), environment: upstreamEnvironment) { port, gateway, _ in
+            let answer = try await post(port, "/v1/chat/completions", chatBody)
+            #expect(answer.status == 502)
+            #expect(answer.json?["error"] != nil)
+            #expect(gateway.relayReplayedRequests == 1)
+        }
+    }
+
+    @Test("Pipelined requests get their answers in order, relayed or not")
+    func pipelining() async throws {
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            var reply = WireTestServer.Reply.json(upstreamCompletion("first"))
+            reply.headDelay = .milliseconds(150)  // the next requests arrive while this one is relayed
+            return reply
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server, extra: "  echo:\n    provider: scripted"), environment: upstreamEnvironment) { port, gateway, _ in
+            let raw = rawPost("/v1/chat/completions", chatBody)
+                + "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+                + rawPost("/v1/chat/completions", #"{"model":"echo","messages":[{"role":"user","content":"third"}]}"#)
+                + rawPost("/v1/chat/completions", chatBody)
+            let text = try await exchangeRaw(port: port, raw, expected: 4)
+            let first = try #require(text.range(of: "\"first\""))
+            let second = try #require(text.range(of: #"{"status":"ok"}"#))
+            let third = try #require(text.range(of: "You said: third"))
+            let fourth = try #require(text.range(of: "\"first\"", range: third.upperBound..<text.endIndex))
+            #expect(first.lowerBound < second.lowerBound && second.lowerBound < third.lowerBound && third.lowerBound < fourth.lowerBound)
+            // The first is relayed; the ones held behind it follow the full path's answers in order.
+            #expect(gateway.relayedRequests >= 1)
+        }
+    }
+
+    @Test("Graceful shutdown lets a relayed request finish")
+    func gracefulShutdown() async throws {
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            var reply = WireTestServer.Reply.json(upstreamCompletion("late"))
+            reply.headDelay = .milliseconds(400)
+            return reply
+        }
+        defer { server.shutdown() }
+        let stores = GatewayStores.inMemory()
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment, stores: stores) { port, gateway, group in
+            async let answer = post(port, "/v1/chat/completions", chatBody)
+            while !server.requests.contains(where: { $0.method == "POST" }) { try await Task.sleep(for: .milliseconds(5)) }
+            await group.triggerGracefulShutdown()
+            let result = try await answer
+            #expect(result.status == 200)
+            #expect(result.json?["choices"]?[0]?["message"]?["content"] == "late")
+            #expect(gateway.relayedRequests == 1)
+        }
+        let usage = try await stores.ledger.aggregate(tenant: "default", by: .model, since: nil, until: nil)
+        #expect(usage.first?.requests == 1)
+    }
+
+    @Test("A client that leaves while its request is relayed closes the upstream connection")
+    func clientLeaves() async throws {
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            var reply = WireTestServer.Reply.json(upstreamCompletion("too late"))
+            reply.headDelay = .seconds(5)
+            return reply
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, _, _ in
+            let group = MultiThreadedEventLoopGroup.singleton
+            let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
+            try await channel.writeAndFlush(ByteBuffer(string: rawPost("/v1/chat/completions", chatBody)))
+            while !server.requests.contains(where: { $0.method == "POST" }) { try await Task.sleep(for: .milliseconds(5)) }
+            let closedBefore = server.closedConnectionCount
+            try await channel.close()
+            var waited = 0
+            while server.closedConnectionCount == closedBefore && waited < 100 {
+                try await Task.sleep(for: .milliseconds(20))
+                waited += 1
+            }
+            #expect(server.closedConnectionCount > closedBefore, "the upstream connection stayed open after the client left")
+        }
+    }
+
+    @Test("No answer within the route's first-byte timeout: a 504 in the OpenAI format, booked as a timeout")
+    func timeout() async throws {
+        let server = try await WireTestServer.start { request in
+            if request.method == "GET" { return .json("{}") }
+            var reply = WireTestServer.Reply.json(upstreamCompletion("never"))
+            reply.headDelay = .seconds(5)
+            return reply
+        }
+        defer { server.shutdown() }
+        let stores = GatewayStores.inMemory()
+        let gateway = try Gateway(configuration: try ConfigLoader.load(yaml: upstreamYAML(server)), stores: stores, environment: upstreamEnvironment)
+        var routes = gateway.relayRoutes
+        routes["up"]?.timeouts.firstByte = .milliseconds(200)
+        var server2 = GatewayServer(gateway: gateway, host: "127.0.0.1", port: 0)
+        server2.relayRoutes = routes
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = server2.makeServiceGroup(signals: false) { port in continuation.yield(port) }
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let answer = try await post(port, "/v1/chat/completions", chatBody)
+        await group.triggerGracefulShutdown()
+        try await task.value
+        #expect(answer.status == 504)
+        #expect(answer.json?["error"]?["code"] == "upstream_timeout")
+        #expect(answer.json?["error"]?["message"]?.stringValue?.contains("first-byte") == true)
+        let usage = try await stores.ledger.aggregate(tenant: "default", by: .model, since: nil, until: nil)
+        #expect(usage.first?.requests == 1)
+    }
+
+    @Test("Virtual keys on the relay: the rate limit and the budget refuse through the full path, in the client's format")
+    func keysOnRelay() async throws {
+        let server = try await WireTestServer.start { request in
+            request.method == "GET" ? .json("{}") : .json(upstreamCompletion("paid", prompt: 1000, completion: 1000))
+        }
+        defer { server.shutdown() }
+        let stores = GatewayStores.inMemory()
+        let yaml = upstreamYAML(server, extra: "server:\n  auth: required\npricing:\n  m: {input: 1, output: 1}")
+        try await withGateway(yaml, environment: upstreamEnvironment.merging(["HARNESS_ADMIN_KEY": "admin-secret-2"]) { a, _ in a }, stores: stores) { port, gateway, _ in
+            let admin = [("authorization", "Bearer admin-secret-2")]
+            let limited = try await post(port, "/admin/keys", #"{"name":"rpm","rpm":3}"#, headers: admin)
+            let limitedKey = [("authorization", "Bearer " + (limited.json?["key"]?.stringValue ?? ""))]
+            #expect(try await post(port, "/v1/chat/completions", chatBody).status == 401)
+            // The first request fills the key cache (full path); the next ones are relayed.
+            for _ in 0..<3 { #expect(try await post(port, "/v1/chat/completions", chatBody, headers: limitedKey).status == 200) }
+            #expect(gateway.relayedRequests == 2)
+            let refused = try await post(port, "/v1/chat/completions", chatBody, headers: limitedKey)
+            #expect(refused.status == 429)
+            #expect(refused.json?["error"]?["code"] == "rate_limit_exceeded")
+
+            // 2,000 tokens at $1 per million: $0.002 a request against a $0.003 budget.
+            let budget = try await post(port, "/admin/keys", #"{"name":"budget","budget_usd":0.003}"#, headers: admin)
+            let budgetKey = [("x-api-key", budget.json?["key"]?.stringValue ?? "")]
+            #expect(try await post(port, "/v1/chat/completions", chatBody, headers: budgetKey).status == 200)
+            #expect(try await post(port, "/v1/chat/completions", chatBody, headers: budgetKey).status == 200)
+            let broke = try await post(port, "/v1/chat/completions", chatBody, headers: budgetKey)
+            #expect(broke.status == 429)
+            #expect(broke.json?["error"]?["code"] == "budget_exceeded")
+            #expect(gateway.relayedRequests == 3)
+        }
+    }
+}
