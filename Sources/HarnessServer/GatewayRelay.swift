@@ -52,7 +52,6 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         var principal: Principal
         var requestID: String
         var started: ContinuousClock.Instant
-        var sent: NIODeadline
         var status: Int = 0
         var keepAlive = true
         var response: ByteBuffer
@@ -190,24 +189,19 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Starts relaying the request, or returns false for the full path to serve it.
     private func begin(head: HTTPRequest, body: ByteBuffer, context: ChannelHandlerContext) -> Bool {
-        guard case .object(var fields)? = try? JSONValue(parsingBytes: body.readableBytesView, maxDepth: 128),
-            case .string(let name)? = fields["model"], let route = routes[name]
-        else { return false }
-        // The upstream checks the rest; without messages the full path names the field.
-        guard case .array(let messages)? = fields["messages"], !messages.isEmpty else { return false }
-        switch fields["stream"] {
-        case nil, .bool(false)?, .null?: break
-        default: return false
-        }
+        let found = body.withUnsafeReadableBytes { raw in raw.withMemoryRebound(to: UInt8.self) { RelayJSON.request($0) } }
+        // Without messages the full path names the field; a stream is the full path's (it resumes).
+        guard let found, !found.stream, found.hasMessages, let route = routes[found.model] else { return false }
         if let breaker = route.breaker, breaker.state != .closed { return false }
         if let health = gateway.health, health.status[route.routeName]?.healthy == false { return false }
         let secret = KeyAuthenticator.presentedKey(authorization: head.headerFields[.authorization], xAPIKey: head.headerFields[.xAPIKey])
         guard let principal = gateway.authenticator.cachedPrincipal(secret) else { return false }
 
-        fields["model"] = .string(route.upstreamModel)
         var json: [UInt8] = []
-        json.reserveCapacity(body.readableBytes + 16)
-        JSONValue.object(fields).writeCanonical(into: &json)
+        json.reserveCapacity(body.readableBytes + route.upstreamModel.utf8.count + 8)
+        body.withUnsafeReadableBytes { raw in
+            raw.withMemoryRebound(to: UInt8.self) { RelayJSON.replacing($0, [(found.modelRange, route.upstreamModel)], into: &json) }
+        }
         var headers = route.headers
         headers.add(name: "content-length", value: String(json.count))
         var upstreamBody = context.channel.allocator.buffer(capacity: json.count)
@@ -217,7 +211,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         let now = NIODeadline.now()
         var exchange = Exchange(
             head: head, body: body, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
-            started: .now, sent: now, response: context.channel.allocator.buffer(capacity: 0)
+            started: .now, response: context.channel.allocator.buffer(capacity: 0)
         )
         let deadline = min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total))
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -301,21 +295,14 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         guard channel === upstream, case .relaying(let exchange) = state, exchange.status == 200, let context else { return }
         exchange.timer?.cancel()
         if !exchange.keepAlive { closeUpstream() }
-        guard case .object(var fields)? = try? JSONValue(parsingBytes: exchange.response.readableBytesView, maxDepth: 512),
-            case .array? = fields["choices"]
-        else {
+        guard let out = Self.rewrite(exchange.response, id: exchange.requestID, model: exchange.route.model.name) else {
             // Not a chat completion: the full path reports what is wrong with it.
             replay(generation: generation)
             return
         }
-        let usage = fields["usage"].map { OpenAIChatWire.usage($0) }
-        fields["id"] = .string(exchange.requestID)
-        fields["model"] = .string(exchange.route.model.name)
-        var out: [UInt8] = []
-        out.reserveCapacity(exchange.response.readableBytes + 64)
-        JSONValue.object(fields).writeCanonical(into: &out)
-        var buffer = context.channel.allocator.buffer(capacity: out.count)
-        buffer.writeBytes(out)
+        let usage = out.usage.map { OpenAIChatWire.usage($0) }
+        var buffer = context.channel.allocator.buffer(capacity: out.bytes.count)
+        buffer.writeBytes(out.bytes)
         respond(.ok, body: buffer, requestID: exchange.requestID, context: context)
         exchange.route.breaker?.recordSuccess(probe: false)
         gateway.book(
@@ -326,6 +313,28 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         gateway.relayed.add(1, ordering: .relaxed)
         gateway.metrics.relay("served")
         finish()
+    }
+
+    /// The upstream's chat completion with the gateway's `id` and model name, and its usage;
+    /// nil when it is not a JSON object with a `choices` array.
+    static func rewrite(_ response: ByteBuffer, id: String, model: String) -> (bytes: [UInt8], usage: JSONValue?)? {
+        response.withUnsafeReadableBytes { raw in
+            raw.withMemoryRebound(to: UInt8.self) { bytes -> (bytes: [UInt8], usage: JSONValue?)? in
+                guard let answer = RelayJSON.answer(bytes), answer.hasChoices else { return nil }
+                var out: [UInt8] = []
+                out.reserveCapacity(bytes.count + id.utf8.count + model.utf8.count)
+                if let idRange = answer.idRange, let modelRange = answer.modelRange {
+                    RelayJSON.replacing(bytes, [(idRange, id), (modelRange, model)], into: &out)
+                } else {
+                    // Rare (a server that omits them): rebuilt with them added.
+                    guard case .object(var fields)? = try? JSONValue(parsingBytes: bytes, maxDepth: 512) else { return nil }
+                    fields["id"] = .string(id)
+                    fields["model"] = .string(model)
+                    JSONValue.object(fields).writeCanonical(into: &out)
+                }
+                return (out, answer.usage)
+            }
+        }
     }
 
     func upstreamClosed(_ channel: any Channel) {

@@ -32,7 +32,8 @@ struct RelayRoute: Sendable {
     var breaker: CircuitBreaker?
 
     /// The models of `configuration` a relay can serve: one route, `provider: openai`, a base
-    /// URL the provider client would reach directly (plain HTTP, no proxy). Other models, and
+    /// URL the provider client would reach directly (plain HTTP, no proxy), no observer of its
+    /// rate-limit headers. Other models, and
     /// all of them when `server.relay` is off, are served by the full path only.
     static func routes(
         _ configuration: HarnessConfiguration, models: [String: GatewayModel], client: ProviderHTTPClient
@@ -41,7 +42,9 @@ struct RelayRoute: Sendable {
         var out: [String: RelayRoute] = [:]
         for settings in configuration.models where settings.routes.count == 1 && settings.routes[0].provider == "openai" {
             guard let model = models[settings.name], let route = model.routes.first,
-                let provider = route.base as? OpenAIChatModel
+                let provider = route.base as? OpenAIChatModel,
+                // An observer of the upstream's rate-limit headers sees only the full path's calls.
+                provider.settings.rateLimitObserver == nil
             else { continue }
             let template = provider.requestTemplate(stream: false)
             guard client.connectsDirectly(to: template.url), let url = URLComponents(string: template.url), let host = url.host else {

@@ -339,3 +339,58 @@ struct GatewayRelayTests {
         }
     }
 }
+
+@Suite("Relay JSON scanning")
+struct RelayJSONTests {
+    func request(_ text: String) -> RelayJSON.Request? {
+        Array(text.utf8).withUnsafeBufferPointer { RelayJSON.request($0) }
+    }
+
+    @Test("A request's model, stream and messages are found; the model is replaced in place, the rest kept byte for byte")
+    func requestScan() throws {
+        let text = #"{ "temperature": 0.5, "model" : "up\u00e9", "messages": [{"role":"user","content":"a \"b\""}], "extra": {"model": "inner"} }"#
+        let found = try #require(request(text))
+        #expect(found.model == "upé")
+        #expect(!found.stream && found.hasMessages)
+        var out: [UInt8] = []
+        Array(text.utf8).withUnsafeBufferPointer { RelayJSON.replacing($0, [(found.modelRange, "m-\"x\"")], into: &out) }
+        let rewritten = String(decoding: out, as: UTF8.self)
+        #expect(rewritten == #"{ "temperature": 0.5, "model" : "m-\"x\"", "messages": [{"role":"user","content":"a \"b\""}], "extra": {"model": "inner"} }"#)
+        guard case .object(var expected) = try JSONValue(parsing: text) else { throw HarnessError(.parse, "not an object") }
+        expected["model"] = "m-\"x\""
+        #expect(try JSONValue(parsing: rewritten) == .object(expected))
+    }
+
+    @Test("Requests the relay leaves to the full path", arguments: [
+        #"{"model":"up","messages":[{"role":"user","content":"x"}],"stream":true}"#,
+        #"{"model":"up","messages":[]}"#,
+        #"{"model":"up"}"#,
+        #"{"model":"up","messages":"x"}"#,
+        #"{"model":"up","model":"other","messages":[{}]}"#,
+        #"{"mod\u0065l":"up","messages":[{}]}"#,
+        #"{"model":null,"messages":[{}]}"#,
+        #"{"model":"up","messages":[{}],}"#,
+        #"{"model":"up","messages":[{}]} trailing"#,
+        #"{"model":"up","messages":[{"content":"\x"}]}"#,
+        #"["model","up"]"#,
+        "",
+    ])
+    func refused(text: String) {
+        let found = request(text)
+        #expect(found == nil || found?.stream == true || found?.hasMessages == false)
+    }
+
+    @Test("An answer's id and model are replaced; usage is read; other members stay as they came")
+    func answerRewrite() throws {
+        let text = #"{"id":"chatcmpl-up","object":"chat.completion","model":"m-2025","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5},"x_vendor":{"id":"keep"}}"#
+        let rewritten = try #require(GatewayRelay.rewrite(ByteBuffer(string: text), id: "chatcmpl-ours", model: "alias"))
+        #expect(String(decoding: rewritten.bytes, as: UTF8.self) == text.replacingOccurrences(of: #""id":"chatcmpl-up""#, with: #""id":"chatcmpl-ours""#).replacingOccurrences(of: "m-2025", with: "alias"))
+        #expect(rewritten.usage?["completion_tokens"] == 2)
+        // Without id and model (some servers): rebuilt with them.
+        let bare = try #require(GatewayRelay.rewrite(ByteBuffer(string: #"{"choices":[]}"#), id: "i", model: "m"))
+        #expect(try JSONValue(parsing: String(decoding: bare.bytes, as: UTF8.self)) == ["choices": [], "id": "i", "model": "m"])
+        #expect(GatewayRelay.rewrite(ByteBuffer(string: #"{"choices":{}}"#), id: "i", model: "m") == nil)
+        #expect(GatewayRelay.rewrite(ByteBuffer(string: #"{"choices":[],"id":"a","id":"b"}"#), id: "i", model: "m") == nil)
+        #expect(GatewayRelay.rewrite(ByteBuffer(string: #"{"choices":[]"#), id: "i", model: "m") == nil)
+    }
+}

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import HarnessCore
+package import HarnessCore
 
 /// A strict, allocation-free reader over JSON bytes for the hot path of stream mappers: it
 /// visits an object's members and reads only the values asked for, skipping (and fully
@@ -19,24 +19,24 @@ import HarnessCore
 ///
 /// Building a whole ``JSONValue`` per chunk hashes every key into a dictionary; a streamed
 /// chunk is read for three or four fields, so this reads those and nothing else.
-struct JSONScanner {
-    struct Failure: Error {
-        var message: String
-        var offset: Int
+package struct JSONScanner {
+    package struct Failure: Error {
+        package var message: String
+        package var offset: Int
     }
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var index = 0
     private var depth = 0
     private static let maxDepth = 512
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
+    package func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -46,20 +46,20 @@ struct JSONScanner {
     }
 
     /// The next non-whitespace byte, not consumed.
-    mutating func peek() -> UInt8? {
+    package mutating func peek() -> UInt8? {
         skipWhitespace()
         return index < bytes.count ? bytes[index] : nil
     }
 
     /// Checks that nothing but whitespace follows the document.
-    mutating func end() throws {
+    package mutating func end() throws {
         skipWhitespace()
         if index < bytes.count { throw fail("unexpected text after the value") }
     }
 
     /// Visits the members of the object that starts here. `member` gets the raw key bytes
     /// (escapes undecoded) and returns whether it read the value; if not, it is skipped.
-    mutating func object(_ member: (inout JSONScanner, UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
+    package mutating func object(_ member: (inout JSONScanner, UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
         guard peek() == UInt8(ascii: "{") else { throw fail("expected an object") }
         index += 1
         try enter()
@@ -89,7 +89,7 @@ struct JSONScanner {
     }
 
     /// Visits the elements of the array that starts here; `element` must read each one.
-    mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
+    package mutating func array(_ element: (inout JSONScanner) throws -> Void) throws {
         guard peek() == UInt8(ascii: "[") else { throw fail("expected an array") }
         index += 1
         try enter()
@@ -113,14 +113,14 @@ struct JSONScanner {
     }
 
     /// Whether the value here is `null` (consumed if so).
-    mutating func null() throws -> Bool {
+    package mutating func null() throws -> Bool {
         guard peek() == UInt8(ascii: "n") else { return false }
         try literal("null")
         return true
     }
 
     /// A string, or nil for `null`.
-    mutating func stringOrNull() throws -> String? {
+    package mutating func stringOrNull() throws -> String? {
         if try null() { return nil }
         guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
         let start = index
@@ -134,14 +134,14 @@ struct JSONScanner {
 
     /// Skips a string or `null`, validating it (and failing as ``stringOrNull()`` does on
     /// anything else) without decoding it.
-    mutating func skipStringOrNull() throws {
+    package mutating func skipStringOrNull() throws {
         if try null() { return }
         guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
         try skipString()
     }
 
     /// An integer, or nil for `null` or another kind of number.
-    mutating func intOrNull() throws -> Int? {
+    package mutating func intOrNull() throws -> Int? {
         if try null() { return nil }
         let start = index
         try skipNumber()
@@ -163,7 +163,7 @@ struct JSONScanner {
     }
 
     /// The value here as a whole ``JSONValue`` (for rare members such as `usage`).
-    mutating func value() throws -> JSONValue {
+    package mutating func value() throws -> JSONValue {
         skipWhitespace()
         let start = index
         try skipValue()
@@ -176,7 +176,7 @@ struct JSONScanner {
     }
 
     /// Skips one value, validating it.
-    mutating func skipValue() throws {
+    package mutating func skipValue() throws {
         guard let b = peek() else { throw fail("unexpected end of input") }
         switch b {
         case UInt8(ascii: "{"): try object { _, _ in false }
@@ -287,7 +287,7 @@ struct JSONScanner {
 
 extension UnsafeBufferPointer<UInt8> {
     /// Whether these bytes spell `text`.
-    func equals(_ text: StaticString) -> Bool {
+    package func equals(_ text: StaticString) -> Bool {
         guard count == text.utf8CodeUnitCount else { return false }
         let p = text.utf8Start
         for i in 0..<count where self[i] != p[i] { return false }

@@ -1,0 +1,133 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Harness open source project
+//
+// Copyright (c) the Harness authors
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HarnessCore
+import HarnessProviders
+
+/// What ``GatewayRelay`` reads from a request and an answer, and how it rewrites them: the
+/// JSON is scanned (strictly: malformed JSON anywhere is refused) for the few top-level
+/// members it needs, and a member's value is replaced in place, the rest of the bytes kept
+/// as they came. No tree is built.
+///
+/// A document whose members of interest are repeated, or whose keys carry escapes, is
+/// refused as well; the relay then hands the request to the full path, which decides.
+enum RelayJSON {
+    /// The members of a chat request the relay needs.
+    struct Request: Equatable {
+        var model: String
+        /// The bytes of the `model` value, quotes included.
+        var modelRange: Range<Int>
+        var stream: Bool
+        /// `messages` is a non-empty array.
+        var hasMessages: Bool
+    }
+
+    /// The members of a chat completion the relay rewrites or reads.
+    struct Answer {
+        var idRange: Range<Int>?
+        var modelRange: Range<Int>?
+        var hasChoices: Bool
+        var usage: JSONValue?
+    }
+
+    /// Scans a chat request; nil when it is not valid JSON, not an object, lacks a string
+    /// `model`, or repeats a member the relay reads.
+    static func request(_ bytes: UnsafeBufferPointer<UInt8>) -> Request? {
+        var model: String?
+        var modelRange: Range<Int>?
+        var stream: Bool?
+        var messages: Bool?
+        var scanner = JSONScanner(bytes)
+        do {
+            try scanner.object { s, key in
+                guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                if key.equals("model") {
+                    guard model == nil, s.peek() == UInt8(ascii: "\"") else { throw s.fail("model") }
+                    let start = s.index
+                    model = try s.stringOrNull()
+                    modelRange = start..<s.index
+                    return true
+                }
+                if key.equals("stream") {
+                    guard stream == nil else { throw s.fail("stream repeated") }
+                    switch s.peek() {
+                    case UInt8(ascii: "t"): stream = true
+                    case UInt8(ascii: "f"), UInt8(ascii: "n"): stream = false
+                    default: throw s.fail("stream")
+                    }
+                    return false
+                }
+                if key.equals("messages") {
+                    guard messages == nil, s.peek() == UInt8(ascii: "[") else { throw s.fail("messages") }
+                    var count = 0
+                    try s.array { s in
+                        count += 1
+                        try s.skipValue()
+                    }
+                    messages = count > 0
+                    return true
+                }
+                return false
+            }
+            try scanner.end()
+        } catch {
+            return nil
+        }
+        guard let model, let modelRange else { return nil }
+        return Request(model: model, modelRange: modelRange, stream: stream ?? false, hasMessages: messages ?? false)
+    }
+
+    /// Scans an upstream's chat completion; nil when it is not valid JSON, not an object, or
+    /// repeats a member the relay reads.
+    static func answer(_ bytes: UnsafeBufferPointer<UInt8>) -> Answer? {
+        var answer = Answer(idRange: nil, modelRange: nil, hasChoices: false, usage: nil)
+        var seen: Set<String> = []
+        var scanner = JSONScanner(bytes)
+        do {
+            try scanner.object { s, key in
+                guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                let name: String
+                if key.equals("id") { name = "id" } else if key.equals("model") { name = "model" } else if key.equals("choices") {
+                    name = "choices"
+                } else if key.equals("usage") { name = "usage" } else { return false }
+                guard seen.insert(name).inserted else { throw s.fail("\(name) repeated") }
+                switch name {
+                case "id", "model":
+                    guard s.peek() == UInt8(ascii: "\"") else { return false }
+                    let start = s.index
+                    try s.skipValue()
+                    if name == "id" { answer.idRange = start..<s.index } else { answer.modelRange = start..<s.index }
+                    return true
+                case "choices":
+                    answer.hasChoices = s.peek() == UInt8(ascii: "[")
+                    return false
+                default:
+                    guard s.peek() == UInt8(ascii: "{") else { return false }
+                    answer.usage = try s.value()
+                    return true
+                }
+            }
+            try scanner.end()
+        } catch {
+            return nil
+        }
+        return answer
+    }
+
+    /// `bytes` with each range replaced by its text (as a JSON string). Ranges must not overlap.
+    static func replacing(_ bytes: UnsafeBufferPointer<UInt8>, _ replacements: [(Range<Int>, String)], into out: inout [UInt8]) {
+        var at = 0
+        for (range, text) in replacements.sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at..<range.lowerBound]))
+            JSONValue.writeString(text, into: &out)
+            at = range.upperBound
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at...]))
+    }
+}
