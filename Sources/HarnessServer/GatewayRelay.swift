@@ -240,7 +240,8 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // The route's headers were checked when it was built (RelayRoute.validHeaders).
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(RelayUpstreamHandler(relay: bound))
                 }
             }

@@ -56,6 +56,7 @@ struct RelayRoute: Sendable {
                 let bracketed = host.contains(":") ? "[\(host)]" : host
                 headers.add(name: "host", value: port == 80 ? bracketed : "\(bracketed):\(port)")
             }
+            guard Self.validHeaders(headers) else { continue }
             var path = url.percentEncodedPath
             if let query = url.percentEncodedQuery { path += "?" + query }
             out[settings.name] = RelayRoute(
@@ -65,5 +66,23 @@ struct RelayRoute: Sendable {
             )
         }
         return out
+    }
+
+    /// Whether `headers` may go on the wire as they are: names are tokens, values hold no
+    /// control characters but tab (RFC 9110 §5.1, §5.5). The relay's upstream connections
+    /// skip the per-request check; a route whose headers fail it is left to the full path.
+    static func validHeaders(_ headers: HTTPHeaders) -> Bool {
+        let tokenPunctuation = Set("!#$%&'*+-.^_`|~".utf8)
+        for (name, value) in headers {
+            guard !name.isEmpty else { return false }
+            for b in name.utf8 {
+                let alphanumeric = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                guard alphanumeric || tokenPunctuation.contains(b) else { return false }
+            }
+            for b in value.utf8 where (b < 0x20 && b != 0x09) || b == 0x7F {
+                return false
+            }
+        }
+        return true
     }
 }

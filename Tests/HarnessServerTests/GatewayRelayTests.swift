@@ -170,6 +170,14 @@ struct GatewayRelayTests {
         let configuration = try ConfigLoader.load(yaml: yaml)
         let gateway = try Gateway(configuration: configuration, stores: .inMemory(), environment: upstreamEnvironment)
         #expect(gateway.relayModelNames.isEmpty)
+        // A key that could not go on the wire as a header value is not relayed either.
+        let crooked = try Gateway(
+            configuration: try ConfigLoader.load(yaml: upstreamYAML(server)), stores: .inMemory(),
+            environment: ["TEST_UPSTREAM_KEY": "sk-1\r\nx-injected: 1"]
+        )
+        #expect(crooked.relayModelNames.isEmpty)
+        #expect(RelayRoute.validHeaders(["authorization": "Bearer sk-1\tx"]))
+        #expect(!RelayRoute.validHeaders(["bad name": "x"]))
     }
 
     @Test("An upstream error is asked again by the full path, which answers in the client's format")
