@@ -52,6 +52,8 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         var principal: Principal
         var requestID: String
         var started: ContinuousClock.Instant
+        /// When the request went upstream: the deadlines count from here.
+        var sent: NIODeadline
         var status: Int = 0
         var keepAlive = true
         var response: ByteBuffer
@@ -182,6 +184,8 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         guard head.method == .post, let path = head.path else { return false }
         guard path == "/v1/chat/completions" || path.hasPrefix("/v1/chat/completions?") else { return false }
         if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return false }
+        // A client waiting for 100 Continue before its body is the full path's to answer.
+        if head.headerFields[.expect] != nil { return false }
         return true
     }
 
@@ -211,7 +215,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         let now = NIODeadline.now()
         var exchange = Exchange(
             head: head, body: body, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
-            started: .now, response: context.channel.allocator.buffer(capacity: 0)
+            started: .now, sent: now, response: context.channel.allocator.buffer(capacity: 0)
         )
         let deadline = min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total))
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -279,6 +283,13 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         state = .idle
         exchange.status = 200
         exchange.keepAlive = head.isKeepAlive
+        // The answer has begun: from now on only the total timeout applies.
+        exchange.timer?.cancel()
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        let generation = self.generation
+        exchange.timer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.sent + Self.timeAmount(exchange.route.timeouts.total)) {
+            bound.value.timedOut(generation: generation)
+        }
         state = .relaying(exchange)
     }
 
@@ -352,7 +363,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         let timeouts = exchange.route.timeouts
         let error = GatewayError.from(ProviderError(
             .timeout, provider: exchange.route.model.provider,
-            message: timeouts.firstByte < timeouts.total
+            message: exchange.status == 0 && timeouts.firstByte < timeouts.total
                 ? "no response arrived within the first-byte timeout of \(timeouts.firstByte)"
                 : "the request took longer than its total timeout of \(timeouts.total)"
         ))

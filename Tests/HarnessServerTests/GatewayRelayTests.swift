@@ -285,12 +285,16 @@ struct GatewayRelayTests {
         }
     }
 
-    @Test("No answer within the route's first-byte timeout: a 504 in the OpenAI format, booked as a timeout")
+    @Test("No answer within the route's first-byte timeout, or a stalled one past the total: a 504 in the OpenAI format, booked as a timeout")
     func timeout() async throws {
         let server = try await WireTestServer.start { request in
             if request.method == "GET" { return .json("{}") }
             var reply = WireTestServer.Reply.json(upstreamCompletion("never"))
-            reply.headDelay = .seconds(5)
+            if request.bodyText.contains("stall") {
+                reply.stallAfter = 10  // the head and a little of the body, then nothing
+            } else {
+                reply.headDelay = .seconds(5)
+            }
             return reply
         }
         defer { server.shutdown() }
@@ -298,6 +302,7 @@ struct GatewayRelayTests {
         let gateway = try Gateway(configuration: try ConfigLoader.load(yaml: upstreamYAML(server)), stores: stores, environment: upstreamEnvironment)
         var routes = gateway.relayRoutes
         routes["up"]?.timeouts.firstByte = .milliseconds(200)
+        routes["up"]?.timeouts.total = .milliseconds(600)
         var server2 = GatewayServer(gateway: gateway, host: "127.0.0.1", port: 0)
         server2.relayRoutes = routes
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -306,13 +311,17 @@ struct GatewayRelayTests {
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
         let answer = try await post(port, "/v1/chat/completions", chatBody)
+        // An answer that begins in time and then stalls is cut at the total timeout.
+        let stalled = try await post(port, "/v1/chat/completions", #"{"model":"up","messages":[{"role":"user","content":"stall"}]}"#)
         await group.triggerGracefulShutdown()
         try await task.value
         #expect(answer.status == 504)
         #expect(answer.json?["error"]?["code"] == "upstream_timeout")
         #expect(answer.json?["error"]?["message"]?.stringValue?.contains("first-byte") == true)
+        #expect(stalled.status == 504)
+        #expect(stalled.json?["error"]?["message"]?.stringValue?.contains("total timeout") == true)
         let usage = try await stores.ledger.aggregate(tenant: "default", by: .model, since: nil, until: nil)
-        #expect(usage.first?.requests == 1)
+        #expect(usage.first?.requests == 2)
     }
 
     @Test("Virtual keys on the relay: the rate limit and the budget refuse through the full path, in the client's format")
