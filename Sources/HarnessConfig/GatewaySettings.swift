@@ -18,6 +18,7 @@
 ///   admin_key_env: HARNESS_ADMIN_KEY
 ///   tenant: default
 ///   shutdown_timeout: 30s
+///   relay: true                   # plain chat requests to one-route OpenAI-compatible models on the event loop
 /// models:
 ///   gpt-4o-mini:                  # the name clients send
 ///     strategy: fallback          # fallback | round_robin | weighted | least_latency | cost_optimized
