@@ -44,20 +44,35 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// One relayed request.
-    struct Exchange {
-        var head: HTTPRequest
-        var body: ByteBuffer
-        var route: RelayRoute
-        var principal: Principal
-        var requestID: String
-        var started: ContinuousClock.Instant
+    /// One relayed request (a class: the state holds it without copying, and its answer grows
+    /// in place).
+    final class Exchange {
+        let head: HTTPRequest
+        let body: ByteBuffer
+        let route: RelayRoute
+        let principal: Principal
+        let requestID: String
+        let started: ContinuousClock.Instant
         /// When the request went upstream: the deadlines count from here.
-        var sent: NIODeadline
+        let sent: NIODeadline
         var status: Int = 0
         var keepAlive = true
         var response: ByteBuffer
         var timer: Scheduled<Void>?
+
+        init(
+            head: HTTPRequest, body: ByteBuffer, route: RelayRoute, principal: Principal, requestID: String,
+            started: ContinuousClock.Instant, sent: NIODeadline, response: ByteBuffer
+        ) {
+            self.head = head
+            self.body = body
+            self.route = route
+            self.principal = principal
+            self.requestID = requestID
+            self.started = started
+            self.sent = sent
+            self.response = response
+        }
     }
 
     private enum State {
@@ -213,16 +228,11 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
         generation += 1
         let now = NIODeadline.now()
-        var exchange = Exchange(
+        let exchange = Exchange(
             head: head, body: body, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
             started: .now, sent: now, response: context.channel.allocator.buffer(capacity: 0)
         )
-        let deadline = min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total))
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let generation = self.generation
-        exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            bound.value.timedOut(generation: generation)
-        }
+        arm(exchange, deadline: min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total)), on: context.eventLoop)
         state = .relaying(exchange)
         send(HTTPRequestHead(version: .http1_1, method: .POST, uri: route.path, headers: headers), body: upstreamBody, route: route, context: context)
         return true
@@ -273,34 +283,33 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: The upstream's answer
 
     func upstreamHead(_ head: HTTPResponseHead, from channel: any Channel) {
-        guard channel === upstream, case .relaying(var exchange) = state else { return }
+        guard channel === upstream, case .relaying(let exchange) = state else { return }
         if head.status.code >= 100, head.status.code < 200 { return }
         guard head.status == .ok else {
             // The full path asks again, with retries, and answers the error in the client's format.
             replay(generation: generation)
             return
         }
-        state = .idle
+        // The answer has begun: from now on only the total timeout applies (the timer, armed
+        // for the first byte, moves on to it when it fires).
         exchange.status = 200
         exchange.keepAlive = head.isKeepAlive
-        // The answer has begun: from now on only the total timeout applies.
-        exchange.timer?.cancel()
-        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+    }
+
+    /// Schedules the exchange's timeout check.
+    private func arm(_ exchange: Exchange, deadline: NIODeadline, on eventLoop: any EventLoop) {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let generation = self.generation
-        exchange.timer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.sent + Self.timeAmount(exchange.route.timeouts.total)) {
+        exchange.timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             bound.value.timedOut(generation: generation)
         }
-        state = .relaying(exchange)
     }
 
     func upstreamBody(_ buffer: ByteBuffer, from channel: any Channel) {
-        guard channel === upstream, case .relaying(var exchange) = state, exchange.status == 200 else { return }
+        guard channel === upstream, case .relaying(let exchange) = state, exchange.status == 200 else { return }
         var buffer = buffer
-        state = .idle
         if exchange.response.readableBytes == 0 { exchange.response = buffer } else { exchange.response.writeBuffer(&buffer) }
-        let tooLarge = exchange.response.readableBytes > ProviderHTTPClient.maxBodyBytes
-        state = .relaying(exchange)
-        if tooLarge { replay(generation: generation) }
+        if exchange.response.readableBytes > ProviderHTTPClient.maxBodyBytes { replay(generation: generation) }
     }
 
     func upstreamEnd(from channel: any Channel) {
@@ -359,8 +368,14 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     /// full path would after the same wait, rather than asked again.
     func timedOut(generation: Int) {
         guard generation == self.generation, case .relaying(let exchange) = state, let context else { return }
-        closeUpstream()
         let timeouts = exchange.route.timeouts
+        let total = exchange.sent + Self.timeAmount(timeouts.total)
+        if exchange.status == 200, NIODeadline.now() < total {
+            // The head came in time; the rest has until the total timeout.
+            arm(exchange, deadline: total, on: context.eventLoop)
+            return
+        }
+        closeUpstream()
         let error = GatewayError.from(ProviderError(
             .timeout, provider: exchange.route.model.provider,
             message: exchange.status == 0 && timeouts.firstByte < timeouts.total
