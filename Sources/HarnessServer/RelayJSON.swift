@@ -87,24 +87,25 @@ enum RelayJSON {
     /// repeats a member the relay reads.
     static func answer(_ bytes: UnsafeBufferPointer<UInt8>) -> Answer? {
         var answer = Answer(idRange: nil, modelRange: nil, hasChoices: false, usage: nil)
-        var seen: Set<String> = []
+        var seen: UInt8 = 0  // one bit per member of interest
         var scanner = JSONScanner(bytes)
         do {
             try scanner.object { s, key in
                 guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
-                let name: String
-                if key.equals("id") { name = "id" } else if key.equals("model") { name = "model" } else if key.equals("choices") {
-                    name = "choices"
-                } else if key.equals("usage") { name = "usage" } else { return false }
-                guard seen.insert(name).inserted else { throw s.fail("\(name) repeated") }
-                switch name {
-                case "id", "model":
+                let bit: UInt8
+                if key.equals("id") { bit = 1 } else if key.equals("model") { bit = 2 } else if key.equals("choices") {
+                    bit = 4
+                } else if key.equals("usage") { bit = 8 } else { return false }
+                guard seen & bit == 0 else { throw s.fail("member repeated") }
+                seen |= bit
+                switch bit {
+                case 1, 2:
                     guard s.peek() == UInt8(ascii: "\"") else { return false }
                     let start = s.index
                     try s.skipValue()
-                    if name == "id" { answer.idRange = start..<s.index } else { answer.modelRange = start..<s.index }
+                    if bit == 1 { answer.idRange = start..<s.index } else { answer.modelRange = start..<s.index }
                     return true
-                case "choices":
+                case 4:
                     answer.hasChoices = s.peek() == UInt8(ascii: "[")
                     return false
                 default:
