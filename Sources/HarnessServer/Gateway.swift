@@ -67,6 +67,8 @@ public final class Gateway: Sendable {
     /// Requests the relay served, and ones it handed to the full path after asking upstream.
     let relayed = Atomic<Int>(0)
     let relayReplays = Atomic<Int>(0)
+    /// Of the relayed requests, the ones ``RelayFront`` read from the connection's bytes.
+    let relayedFromBytes = Atomic<Int>(0)
 
     /// Requests served by the relay so far (``GatewayServer`` installs it).
     public var relayedRequests: Int { relayed.load(ordering: .relaxed) }

@@ -44,11 +44,18 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// Where a relayed request came from, and so where its answer goes.
+    enum Origin {
+        /// Read by ``RelayFront`` from the connection's bytes.
+        case front(RelayFront)
+        /// Read by the HTTP/1 codec: its head and body, for the full path if the relay gives up.
+        case codec(HTTPRequest, ByteBuffer)
+    }
+
     /// One relayed request (a class: the state holds it without copying, and its answer grows
     /// in place).
     final class Exchange {
-        let head: HTTPRequest
-        let body: ByteBuffer
+        let origin: Origin
         let route: RelayRoute
         let principal: Principal
         let requestID: String
@@ -61,11 +68,10 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         var timer: Scheduled<Void>?
 
         init(
-            head: HTTPRequest, body: ByteBuffer, route: RelayRoute, principal: Principal, requestID: String,
+            origin: Origin, route: RelayRoute, principal: Principal, requestID: String,
             started: ContinuousClock.Instant, sent: NIODeadline, response: ByteBuffer
         ) {
-            self.head = head
-            self.body = body
+            self.origin = origin
             self.route = route
             self.principal = principal
             self.requestID = requestID
@@ -103,6 +109,10 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     private var upstreamOrigin = ""
     /// Counts exchanges, so that a late signal from an earlier upstream is ignored.
     private var generation = 0
+    /// The front ahead of the codec, while it serves the connection.
+    var front: RelayFront?
+    /// The next request from the codec goes to the full path (the front gave it up).
+    private var passNext = false
 
     /// Held parts beyond this stop reading from the client until the relay is done.
     static let maxHeldBytes = 1 << 20
@@ -115,10 +125,18 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // The front goes ahead of the codec (the response encoder is its first handler).
+        if let encoder = try? context.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self) {
+            let front = RelayFront(relay: self, maxBodySize: maxBodySize)
+            if (try? context.pipeline.syncOperations.addHandler(front, position: .before(encoder))) != nil {
+                self.front = front
+            }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         closeUpstream()
+        front = nil
         self.context = nil
     }
 
@@ -143,16 +161,20 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch state {
         case .passing:
-            if case .end = part { state = .idle }
             context.fireChannelRead(wrapInboundOut(part))
+            if case .end = part {
+                state = .idle
+                codecMayBeIdle()  // the full path may have answered before the request's end
+            }
         case .idle:
             guard case .head(let head) = part else {
                 context.fireChannelRead(wrapInboundOut(part))
                 return
             }
-            if owed == 0, isCandidate(head) {
+            if owed == 0, !passNext, isCandidate(head) {
                 state = .collecting(head, context.channel.allocator.buffer(capacity: 0))
             } else {
+                passNext = false
                 pass(head, context: context)
             }
         case .collecting(let head, var body):
@@ -172,9 +194,11 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             case .end:
                 state = .idle
-                if !begin(head: head, body: body, context: context) {
-                    passWhole(head, body: body, context: context)
-                }
+                let headers = head.headerFields
+                let started = start(
+                    body: body, authorization: headers[.authorization], xAPIKey: headers[.xAPIKey], origin: .codec(head, body), context: context
+                )
+                if !started { passWhole(head, body: body, context: context) }
             }
         case .relaying:
             hold(part)
@@ -206,14 +230,20 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Starting a relay
 
+    /// Starts relaying a request ``RelayFront`` read, or returns false for it to step aside.
+    func startFromFront(body: ByteBuffer, authorization: String?, xAPIKey: String?) -> Bool {
+        guard let front, let context, case .idle = state, owed == 0, held.isEmpty else { return false }
+        return start(body: body, authorization: authorization, xAPIKey: xAPIKey, origin: .front(front), context: context)
+    }
+
     /// Starts relaying the request, or returns false for the full path to serve it.
-    private func begin(head: HTTPRequest, body: ByteBuffer, context: ChannelHandlerContext) -> Bool {
+    private func start(body: ByteBuffer, authorization: String?, xAPIKey: String?, origin: Origin, context: ChannelHandlerContext) -> Bool {
         let found = body.withUnsafeReadableBytes { raw in raw.withMemoryRebound(to: UInt8.self) { RelayJSON.request($0) } }
         // Without messages the full path names the field; a stream is the full path's (it resumes).
         guard let found, !found.stream, found.hasMessages, let route = routes[found.model] else { return false }
         if let breaker = route.breaker, breaker.state != .closed { return false }
         if let health = gateway.health, health.status[route.routeName]?.healthy == false { return false }
-        let secret = KeyAuthenticator.presentedKey(authorization: head.headerFields[.authorization], xAPIKey: head.headerFields[.xAPIKey])
+        let secret = KeyAuthenticator.presentedKey(authorization: authorization, xAPIKey: xAPIKey)
         guard let principal = gateway.authenticator.cachedPrincipal(secret) else { return false }
 
         var json: [UInt8] = []
@@ -229,7 +259,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         generation += 1
         let now = NIODeadline.now()
         let exchange = Exchange(
-            head: head, body: body, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
+            origin: origin, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
             started: .now, sent: now, response: context.channel.allocator.buffer(capacity: 0)
         )
         arm(exchange, deadline: min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total)), on: context.eventLoop)
@@ -324,7 +354,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         let usage = out.usage.map { OpenAIChatWire.usage($0) }
         var buffer = context.channel.allocator.buffer(capacity: out.bytes.count)
         buffer.writeBytes(out.bytes)
-        respond(.ok, body: buffer, requestID: exchange.requestID, context: context)
+        respond(.ok, body: buffer, exchange: exchange, context: context)
         exchange.route.breaker?.recordSuccess(probe: false)
         gateway.book(
             principal: exchange.principal, model: exchange.route.model, usage: usage, status: "ok", started: exchange.started,
@@ -332,8 +362,9 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         )
         gateway.metrics.request(endpoint: "chat_completions", status: 200, duration: .now - exchange.started)
         gateway.relayed.add(1, ordering: .relaxed)
+        if case .front = exchange.origin { gateway.relayedFromBytes.add(1, ordering: .relaxed) }
         gateway.metrics.relay("served")
-        finish()
+        finish(exchange)
     }
 
     /// The upstream's chat completion with the gateway's `id` and model name, and its usage;
@@ -385,17 +416,22 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         gateway.metrics.error(code: error.code)
         var buffer = context.channel.allocator.buffer(capacity: 256)
         buffer.writeBytes(error.openAIBody)
-        respond(HTTPResponse.Status(code: error.kind.status), body: buffer, requestID: exchange.requestID, context: context)
+        respond(HTTPResponse.Status(code: error.kind.status), body: buffer, exchange: exchange, context: context)
         exchange.route.breaker?.recordFailure(probe: false)
         gateway.book(
             principal: exchange.principal, model: exchange.route.model, usage: nil, status: error.code, started: exchange.started,
             requestID: exchange.requestID
         )
         gateway.metrics.request(endpoint: "chat_completions", status: error.kind.status, duration: .now - exchange.started)
-        finish()
+        finish(exchange)
     }
 
-    private func respond(_ status: HTTPResponse.Status, body: ByteBuffer, requestID: String, context: ChannelHandlerContext) {
+    private func respond(_ status: HTTPResponse.Status, body: ByteBuffer, exchange: Exchange, context: ChannelHandlerContext) {
+        let requestID = exchange.requestID
+        if case .front(let front) = exchange.origin {
+            front.answer(Self.response(status, body: body, requestID: requestID, allocator: context.channel.allocator))
+            return
+        }
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         fields[.contentLength] = String(body.readableBytes)
@@ -417,15 +453,56 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         gateway.relayReplays.add(1, ordering: .relaxed)
         gateway.metrics.relay("replayed")
         state = .idle
-        passWhole(exchange.head, body: exchange.body, context: context)
-        drain(context: context)
+        switch exchange.origin {
+        case .front(let front):
+            // The request's bytes come back through the codec; this relay must not take it again.
+            passNext = true
+            front.giveUp()
+        case .codec(let head, let body):
+            passWhole(head, body: body, context: context)
+            drain(context: context)
+        }
     }
 
     /// Back to idle after a relayed response: what arrived meanwhile is processed now.
-    private func finish() {
+    private func finish(_ exchange: Exchange) {
         state = .idle
-        guard let context else { return }
-        drain(context: context)
+        switch exchange.origin {
+        case .front(let front):
+            front.resume()
+        case .codec:
+            guard let context else { return }
+            drain(context: context)
+            codecMayBeIdle()
+        }
+    }
+
+    /// Tells the front when everything the codec was given has been answered.
+    private func codecMayBeIdle() {
+        guard let front, owed == 0, held.isEmpty, case .idle = state else { return }
+        front.codecIdle()
+    }
+
+    /// A whole HTTP/1.1 response, as the front writes it: the same head fields the codec's
+    /// path writes for a relayed answer.
+    static func response(_ status: HTTPResponse.Status, body: ByteBuffer, requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var body = body
+        var out = allocator.buffer(capacity: body.readableBytes + 200 + 2 * requestID.utf8.count)
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\ncontent-type: application/json\r\ncontent-length: ")
+        out.writeString(String(body.readableBytes))
+        out.writeStaticString("\r\nx-request-id: ")
+        out.writeString(requestID)
+        out.writeStaticString("\r\nrequest-id: ")
+        out.writeString(requestID)
+        out.writeStaticString("\r\ndate: ")
+        out.writeString(HTTPDate.now)
+        out.writeStaticString("\r\n\r\n")
+        out.writeBuffer(&body)
+        return out
     }
 
     /// Processes held parts; called outside a read from the client, it ends with a read
@@ -497,8 +574,13 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only the full path's responses pass here; the relay writes from its own context.
-        if case .end = unwrapOutboundIn(data) { owed -= 1 }
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        owed -= 1
         context.write(data, promise: promise)
+        codecMayBeIdle()
     }
 
     func read(context: ChannelHandlerContext) {

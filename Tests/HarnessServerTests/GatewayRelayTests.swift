@@ -42,25 +42,9 @@ func exchangeRaw(port: Int, _ raw: String, expected: Int) async throws -> String
         }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             bytes += unwrapInboundIn(data).readableBytesView
-            if Self.complete(bytes) >= expected { done.succeed(String(decoding: bytes, as: UTF8.self)) }
+            if exchangeRawComplete(bytes) >= expected { done.succeed(String(decoding: bytes, as: UTF8.self)) }
         }
         func channelInactive(context: ChannelHandlerContext) { done.succeed(String(decoding: bytes, as: UTF8.self)) }
-        /// Responses complete so far (each carries a Content-Length).
-        static func complete(_ bytes: [UInt8]) -> Int {
-            var count = 0
-            var start = 0
-            let separator: [UInt8] = Array("\r\n\r\n".utf8)
-            while let end = bytes[start...].firstRange(of: separator) {
-                let head = String(decoding: bytes[start..<end.lowerBound], as: UTF8.self).lowercased()
-                guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-                    let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
-                else { return count }
-                guard bytes.count - end.upperBound >= length else { return count }
-                count += 1
-                start = end.upperBound + length
-            }
-            return count
-        }
     }
     let group = MultiThreadedEventLoopGroup.singleton
     let promise = group.next().makePromise(of: String.self)
@@ -75,6 +59,77 @@ func exchangeRaw(port: Int, _ raw: String, expected: Int) async throws -> String
     let text = try await promise.futureResult.get()
     try? await channel.close()
     return text
+}
+
+/// A client connection that sends bytes when told and collects what comes back.
+final class RawConnection: Sendable {
+    final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes = Mutex<[UInt8]>([])
+        let closed = Atomic<Bool>(false)
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let chunk = unwrapInboundIn(data)
+            bytes.withLock { $0 += chunk.readableBytesView }
+        }
+        func channelInactive(context: ChannelHandlerContext) { closed.store(true, ordering: .relaxed) }
+    }
+
+    let channel: any Channel
+    let collector: Collector
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    static func open(port: Int) async throws -> RawConnection {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel, collector: collector)
+    }
+
+    func send<Bytes: Sequence<UInt8>>(_ bytes: Bytes) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    /// Waits (up to 10 s) until `responses` complete responses came back; returns them as text.
+    @discardableResult
+    func waitFor(responses: Int) async throws -> String {
+        for _ in 0..<1000 {
+            let bytes = collector.bytes.withLock { $0 }
+            if exchangeRawComplete(bytes) >= responses || collector.closed.load(ordering: .relaxed) {
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return String(decoding: collector.bytes.withLock { $0 }, as: UTF8.self)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Complete responses at the start of `bytes` (each carries a Content-Length).
+func exchangeRawComplete(_ bytes: [UInt8]) -> Int {
+    var count = 0
+    var start = 0
+    let separator: [UInt8] = Array("\r\n\r\n".utf8)
+    while let end = bytes[start...].firstRange(of: separator) {
+        let head = String(decoding: bytes[start..<end.lowerBound], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return count }
+        guard bytes.count - end.upperBound >= length else { return count }
+        count += 1
+        start = end.upperBound + length
+    }
+    return count
 }
 
 func rawPost(_ path: String, _ body: String, extra: String = "") -> String {
@@ -96,6 +151,7 @@ struct GatewayRelayTests {
             let answer = try await post(port, "/v1/chat/completions", body)
             #expect(answer.status == 200)
             #expect(gateway.relayedRequests == 1)
+            #expect(gateway.relayedFromBytes.load(ordering: .relaxed) == 1)  // read by the front, ahead of the codec
             let json = try #require(answer.json)
             #expect(json["choices"]?[0]?["message"]?["content"] == "relayed hello")
             #expect(json["model"] == "up")
@@ -237,6 +293,46 @@ struct GatewayRelayTests {
         }
     }
 
+    @Test("The front reads a request that arrives a few bytes at a time and lends other requests to the codec one at a time; at bytes it does not read, the connection goes to the codec, where the relay still serves")
+    func frontHandsOver() async throws {
+        let server = try await WireTestServer.start { request in
+            request.method == "GET" ? .json("{}") : .json(upstreamCompletion("piecewise"))
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, gateway, _ in
+            let fromBytes = { gateway.relayedFromBytes.load(ordering: .relaxed) }
+            let connection = try await RawConnection.open(port: port)
+            defer { connection.close() }
+            let first = Array(rawPost("/v1/chat/completions", chatBody, extra: "Authorization: Bearer none\r\n").utf8)
+            for start in stride(from: 0, to: first.count, by: 7) {
+                try await connection.send(first[start..<min(start + 7, first.count)])
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            try await connection.waitFor(responses: 1)
+            #expect(fromBytes() == 1)
+            // Lent to the codec, answered by the full path; the front goes on after it.
+            try await connection.send(Array("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            try await connection.waitFor(responses: 2)
+            try await connection.send(Array(rawPost("/v1/chat/completions", chatBody).utf8))
+            try await connection.waitFor(responses: 3)
+            #expect(fromBytes() == 2)
+            // A chunked body is never the front's: the codec reads it, and the relay behind it serves it.
+            let chunked = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(chatBody.utf8.count, radix: 16) + "\r\n" + chatBody + "\r\n0\r\n\r\n"
+            try await connection.send(Array(chunked.utf8))
+            try await connection.waitFor(responses: 4)
+            try await connection.send(Array(rawPost("/v1/chat/completions", chatBody).utf8))
+            let text = try await connection.waitFor(responses: 5)
+            #expect(text.components(separatedBy: "piecewise").count == 5)
+            #expect(text.contains(#"{"status":"ok"}"#))
+            #expect(gateway.relayedRequests == 4)
+            #expect(fromBytes() == 2)
+            let posts = server.requests.filter { $0.method == "POST" }
+            #expect(posts.count == 4)
+            #expect(posts.allSatisfy { (try? JSONValue(parsing: $0.bodyText))?["model"] == "m" })
+        }
+    }
+
     @Test("Graceful shutdown lets a relayed request finish")
     func gracefulShutdown() async throws {
         let server = try await WireTestServer.start { request in
@@ -353,6 +449,8 @@ struct GatewayRelayTests {
             #expect(broke.status == 429)
             #expect(broke.json?["error"]?["code"] == "budget_exceeded")
             #expect(gateway.relayedRequests == 3)
+            // The other requests were lent to the codec one at a time: the front kept its connections.
+            #expect(gateway.relayedFromBytes.load(ordering: .relaxed) == 3)
         }
     }
 }
