@@ -64,12 +64,11 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         let sent: NIODeadline
         var status: Int = 0
         var keepAlive = true
-        var response: ByteBuffer
         var timer: Scheduled<Void>?
 
         init(
             origin: Origin, route: RelayRoute, principal: Principal, requestID: String,
-            started: ContinuousClock.Instant, sent: NIODeadline, response: ByteBuffer
+            started: ContinuousClock.Instant, sent: NIODeadline
         ) {
             self.origin = origin
             self.route = route
@@ -77,7 +76,6 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
             self.requestID = requestID
             self.started = started
             self.sent = sent
-            self.response = response
         }
     }
 
@@ -251,29 +249,30 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         body.withUnsafeReadableBytes { raw in
             raw.withMemoryRebound(to: UInt8.self) { RelayJSON.replacing($0, [(found.modelRange, route.upstreamModel)], into: &json) }
         }
-        var headers = route.headers
-        headers.add(name: "content-length", value: String(json.count))
-        var upstreamBody = context.channel.allocator.buffer(capacity: json.count)
-        upstreamBody.writeBytes(json)
+        // The whole request in one buffer: the route's head (its headers were checked when it
+        // was built), the length, the body.
+        var request = context.channel.allocator.buffer(capacity: route.requestHead.count + json.count + 24)
+        request.writeBytes(route.requestHead)
+        request.writeString(String(json.count))
+        request.writeStaticString("\r\n\r\n")
+        request.writeBytes(json)
 
         generation += 1
         let now = NIODeadline.now()
         let exchange = Exchange(
             origin: origin, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
-            started: .now, sent: now, response: context.channel.allocator.buffer(capacity: 0)
+            started: .now, sent: now
         )
         arm(exchange, deadline: min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total)), on: context.eventLoop)
         state = .relaying(exchange)
-        send(HTTPRequestHead(version: .http1_1, method: .POST, uri: route.path, headers: headers), body: upstreamBody, route: route, context: context)
+        send(request, route: route, context: context)
         return true
     }
 
-    private func send(_ head: HTTPRequestHead, body: ByteBuffer, route: RelayRoute, context: ChannelHandlerContext) {
+    private func send(_ request: ByteBuffer, route: RelayRoute, context: ChannelHandlerContext) {
         let origin = "\(route.host):\(route.port)"
         if let upstream, upstream.isActive, upstreamOrigin == origin {
-            upstream.write(HTTPClientRequestPart.head(head), promise: nil)
-            upstream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
-            upstream.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            upstream.writeAndFlush(request, promise: nil)
             return
         }
         closeUpstream()
@@ -284,8 +283,6 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // The route's headers were checked when it was built (RelayRoute.validHeaders).
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(RelayUpstreamHandler(relay: bound))
                 }
             }
@@ -301,9 +298,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                     relay.upstream = channel
                     relay.upstreamOrigin = origin
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                    channel.writeAndFlush(request, promise: nil)
                 case .failure:
                     relay.replay(generation: generation)
                 }
@@ -312,18 +307,20 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: The upstream's answer
 
-    func upstreamHead(_ head: HTTPResponseHead, from channel: any Channel) {
-        guard channel === upstream, case .relaying(let exchange) = state else { return }
-        if head.status.code >= 100, head.status.code < 200 { return }
-        guard head.status == .ok else {
+    /// The head of the upstream's (final) response; false when the relay does not want the
+    /// rest (not relaying, or an error status the full path asks again).
+    func upstreamHead(_ head: RelayResponseReader.Head, from channel: any Channel) -> Bool {
+        guard channel === upstream, case .relaying(let exchange) = state else { return false }
+        guard head.status == 200 else {
             // The full path asks again, with retries, and answers the error in the client's format.
             replay(generation: generation)
-            return
+            return false
         }
         // The answer has begun: from now on only the total timeout applies (the timer, armed
         // for the first byte, moves on to it when it fires).
         exchange.status = 200
-        exchange.keepAlive = head.isKeepAlive
+        exchange.keepAlive = head.keepAlive
+        return true
     }
 
     /// Schedules the exchange's timeout check.
@@ -335,26 +332,19 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func upstreamBody(_ buffer: ByteBuffer, from channel: any Channel) {
-        guard channel === upstream, case .relaying(let exchange) = state, exchange.status == 200 else { return }
-        var buffer = buffer
-        if exchange.response.readableBytes == 0 { exchange.response = buffer } else { exchange.response.writeBuffer(&buffer) }
-        if exchange.response.readableBytes > ProviderHTTPClient.maxBodyBytes { replay(generation: generation) }
-    }
-
-    func upstreamEnd(from channel: any Channel) {
+    /// The upstream's whole response body.
+    func upstreamEnd(body: ByteBuffer, from channel: any Channel) {
         guard channel === upstream, case .relaying(let exchange) = state, exchange.status == 200, let context else { return }
         exchange.timer?.cancel()
         if !exchange.keepAlive { closeUpstream() }
-        guard let out = Self.rewrite(exchange.response, id: exchange.requestID, model: exchange.route.model.name) else {
+        guard let out = Self.rewrite(body, id: exchange.requestID, model: exchange.route.model.name) else {
             // Not a chat completion: the full path reports what is wrong with it.
             replay(generation: generation)
             return
         }
         let usage = out.usage.map { OpenAIChatWire.usage($0) }
-        var buffer = context.channel.allocator.buffer(capacity: out.bytes.count)
-        buffer.writeBytes(out.bytes)
-        respond(.ok, body: buffer, exchange: exchange, context: context)
+        // Booked before it is answered: a client that has its answer finds it in the ledger,
+        // the spend and the metrics.
         exchange.route.breaker?.recordSuccess(probe: false)
         gateway.book(
             principal: exchange.principal, model: exchange.route.model, usage: usage, status: "ok", started: exchange.started,
@@ -364,6 +354,9 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         gateway.relayed.add(1, ordering: .relaxed)
         if case .front = exchange.origin { gateway.relayedFromBytes.add(1, ordering: .relaxed) }
         gateway.metrics.relay("served")
+        var buffer = context.channel.allocator.buffer(capacity: out.bytes.count)
+        buffer.writeBytes(out.bytes)
+        respond(.ok, body: buffer, exchange: exchange, context: context)
         finish(exchange)
     }
 
@@ -414,15 +407,15 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
                 : "the request took longer than its total timeout of \(timeouts.total)"
         ))
         gateway.metrics.error(code: error.code)
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        buffer.writeBytes(error.openAIBody)
-        respond(HTTPResponse.Status(code: error.kind.status), body: buffer, exchange: exchange, context: context)
         exchange.route.breaker?.recordFailure(probe: false)
         gateway.book(
             principal: exchange.principal, model: exchange.route.model, usage: nil, status: error.code, started: exchange.started,
             requestID: exchange.requestID
         )
         gateway.metrics.request(endpoint: "chat_completions", status: error.kind.status, duration: .now - exchange.started)
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        buffer.writeBytes(error.openAIBody)
+        respond(HTTPResponse.Status(code: error.kind.status), body: buffer, exchange: exchange, context: context)
         finish(exchange)
     }
 
@@ -598,25 +591,54 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The client side of a relay's upstream connection: hands the response to the relay.
+/// The client side of a relay's upstream connection: reads the response from its bytes
+/// (``RelayResponseReader``) and hands it to the relay. The relay writes each request as one
+/// buffer of bytes, so the connection has no HTTP handlers at all.
 final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
 
     let relay: NIOLoopBound<GatewayRelay>
+    private var reader = RelayResponseReader()
+    private var wanted = true
 
     init(relay: NIOLoopBound<GatewayRelay>) {
         self.relay = relay
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head): relay.value.upstreamHead(head, from: context.channel)
-        case .body(let buffer): relay.value.upstreamBody(buffer, from: context.channel)
-        case .end: relay.value.upstreamEnd(from: context.channel)
+        reader.append(unwrapInboundIn(data))
+        do {
+            while true {
+                switch try reader.read() {
+                case .needMore:
+                    if reader.heldBytes > ProviderHTTPClient.maxBodyBytes { context.close(promise: nil) }
+                    return
+                case .head(let head):
+                    // Bytes nobody asked for, or an answer the relay gave up: the connection is done.
+                    wanted = relay.value.upstreamHead(head, from: context.channel)
+                    guard wanted else {
+                        context.close(promise: nil)
+                        return
+                    }
+                case .done(let body):
+                    let reusable = !reader.hasExtraBytes
+                    reader = RelayResponseReader()
+                    relay.value.upstreamEnd(body: body, from: context.channel)
+                    if !reusable { context.close(promise: nil) }
+                    return
+                }
+            }
+        } catch {
+            // Not a response the relay reads: the relay hears of it as a closed connection.
+            context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body that the end of the connection frames is complete now.
+        if wanted, let body = reader.readEndOfConnection() {
+            relay.value.upstreamEnd(body: body, from: context.channel)
+        }
         relay.value.upstreamClosed(context.channel)
         context.fireChannelInactive()
     }

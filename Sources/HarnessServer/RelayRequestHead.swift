@@ -89,7 +89,7 @@ struct RelayRequestHead: Equatable {
             i += 1
             while i < n, bytes[i] == space || bytes[i] == tab { i += 1 }
             let valueStart = i
-            while i < n, isFieldContent(bytes[i]) { i += 1 }
+            while i < n, HTTPBytes.isFieldContent(bytes[i]) { i += 1 }
             guard i < n else { return more() }
             guard bytes[i] == cr else { return .unsupported }
             guard i + 1 < n else { return more() }
@@ -101,20 +101,20 @@ struct RelayRequestHead: Equatable {
             guard i <= maxLength else { return .unsupported }
 
             switch name.count {
-            case 14 where equalsLowercased(bytes, name, "content-length"):
-                guard contentLength == nil, let parsed = decimal(bytes, value) else { return .unsupported }
+            case 14 where HTTPBytes.equalsLowercased(bytes, name, "content-length"):
+                guard contentLength == nil, let parsed = HTTPBytes.decimal(bytes, value) else { return .unsupported }
                 contentLength = parsed
-            case 13 where equalsLowercased(bytes, name, "authorization"):
+            case 13 where HTTPBytes.equalsLowercased(bytes, name, "authorization"):
                 guard authorization == nil else { return .unsupported }
                 authorization = value
-            case 9 where equalsLowercased(bytes, name, "x-api-key"):
+            case 9 where HTTPBytes.equalsLowercased(bytes, name, "x-api-key"):
                 guard xAPIKey == nil else { return .unsupported }
                 xAPIKey = value
-            case 10 where equalsLowercased(bytes, name, "connection"):
-                guard equalsLowercased(bytes, value, "keep-alive") else { return .unsupported }
-            case 17 where equalsLowercased(bytes, name, "transfer-encoding"),
-                6 where equalsLowercased(bytes, name, "expect"),
-                7 where equalsLowercased(bytes, name, "upgrade"):
+            case 10 where HTTPBytes.equalsLowercased(bytes, name, "connection"):
+                guard HTTPBytes.equalsLowercased(bytes, value, "keep-alive") else { return .unsupported }
+            case 17 where HTTPBytes.equalsLowercased(bytes, name, "transfer-encoding"),
+                6 where HTTPBytes.equalsLowercased(bytes, name, "expect"),
+                7 where HTTPBytes.equalsLowercased(bytes, name, "upgrade"):
                 return .unsupported
             default:
                 break
@@ -143,36 +143,5 @@ struct RelayRequestHead: Equatable {
         default:
             return false
         }
-    }
-
-    /// Visible characters, `obs-text`, space and tab (RFC 9110 §5.5).
-    private static func isFieldContent(_ b: UInt8) -> Bool {
-        (b >= 0x20 && b != 0x7F) || b == tab
-    }
-
-    /// Whether `bytes[range]`, lowercased, is `text` (ASCII lowercase).
-    private static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: StaticString) -> Bool {
-        guard range.count == text.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-        var at = range.lowerBound
-        for e in expected {
-            var b = bytes[at]
-            if b >= UInt8(ascii: "A"), b <= UInt8(ascii: "Z") { b |= 0x20 }
-            guard b == e else { return false }
-            at += 1
-        }
-        return true
-    }
-
-    /// A `Content-Length` value: 1 to 15 digits, nothing else.
-    private static func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
-        guard !range.isEmpty, range.count <= 15 else { return nil }
-        var value = 0
-        for i in range {
-            let b = bytes[i]
-            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(b - UInt8(ascii: "0"))
-        }
-        return value
     }
 }

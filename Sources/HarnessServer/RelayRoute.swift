@@ -22,7 +22,12 @@ struct RelayRoute: Sendable {
     /// The request target: the base URL's path and `/chat/completions`.
     var path: String
     /// Host, content type and the route's own headers, its key included.
-    var headers: HTTPHeaders
+    var headers: HTTPHeaders {
+        didSet { requestHead = Self.requestHead(path: path, headers: headers) }
+    }
+    /// The request's bytes up to the `Content-Length` value: request line, `headers`, and
+    /// `content-length: `.
+    private(set) var requestHead: [UInt8] = []
     /// What the upstream calls the model (the client's `model` is replaced with it).
     var upstreamModel: String
     var model: GatewayModel
@@ -59,13 +64,23 @@ struct RelayRoute: Sendable {
             guard Self.validHeaders(headers) else { continue }
             var path = url.percentEncodedPath
             if let query = url.percentEncodedQuery { path += "?" + query }
-            out[settings.name] = RelayRoute(
-                host: host, port: port, path: path.isEmpty ? "/" : path, headers: headers,
+            var relayRoute = RelayRoute(
+                host: host, port: port, path: path.isEmpty ? "/" : path, headers: [:],
                 upstreamModel: route.upstreamModel, model: model, routeName: route.name,
                 timeouts: provider.settings.timeouts, breaker: (model.model as? Router)?.breaker(for: route.name)
             )
+            relayRoute.headers = headers
+            out[settings.name] = relayRoute
         }
         return out
+    }
+
+    static func requestHead(path: String, headers: HTTPHeaders) -> [UInt8] {
+        var text = "POST \(path) HTTP/1.1\r\n"
+        for (name, value) in headers {
+            text += name + ": " + value + "\r\n"
+        }
+        return Array((text + "content-length: ").utf8)
     }
 
     /// Whether `headers` may go on the wire as they are: names are tokens, values hold no
