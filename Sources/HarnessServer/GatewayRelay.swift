@@ -38,6 +38,13 @@ import Synchronization
 /// Requests handed to the full path keep their order: while one is owed a response, later
 /// requests on the connection go the same way, and parts arriving while the relay waits for
 /// the upstream are held and replayed after it.
+///
+/// The relay sits behind the HTTP/1 codec and puts a ``RelayFront`` ahead of it, which reads
+/// most requests straight from the connection's bytes and writes their answers as bytes
+/// (``RelayRequestHead``); requests the front lends to the codec, or all of them once it has
+/// stepped aside, reach this handler as HTTP parts. Upstream, each request goes as one buffer
+/// of bytes and its response is read by ``RelayResponseReader``: no HTTP handlers on either
+/// leg of a relayed request.
 final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
