@@ -67,6 +67,8 @@ public final class Gateway: Sendable {
     /// Requests the relay served, and ones it handed to the full path after asking upstream.
     let relayed = Atomic<Int>(0)
     let relayReplays = Atomic<Int>(0)
+    /// Relayed streams that broke after events went out and were resumed through the router.
+    let relayResumes = Atomic<Int>(0)
     /// Of the relayed requests, the ones ``RelayFront`` read from the connection's bytes.
     let relayedFromBytes = Atomic<Int>(0)
 

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Harness
@@ -19,9 +20,10 @@ import NIOHTTPTypes
 import NIOPosix
 import Synchronization
 
-/// Serves the common case of the gateway on the connection's event loop: a non-streamed
-/// OpenAI-format chat request, for a model whose one route is an OpenAI-compatible server
-/// (``RelayRoute``), from a client whose key the caches already admit.
+/// Serves the common case of the gateway on the connection's event loop: an OpenAI-format
+/// chat request, streamed or not, for a model whose one route is an OpenAI-compatible server
+/// (``RelayRoute``), from a client whose key the caches already admit. A stream's events are
+/// relayed as they arrive (``RelayStream``) and resumed through the router if they break.
 ///
 /// The client's JSON goes upstream with only `model` renamed, on an upstream connection that
 /// belongs to this client connection and lives on the same event loop, so a request costs no
@@ -29,8 +31,7 @@ import Synchronization
 /// is booked (usage ledger, spend, token bucket, metrics, breaker) like any other.
 ///
 /// Anything else goes to the full path (the Hummingbird routes) untouched: other endpoints,
-/// streams (the full path resumes a broken stream), keys not in the cache, open breakers,
-/// dead routes, malformed JSON. So does a request the upstream did not answer with a good
+/// keys not in the cache, open breakers, dead routes, malformed JSON. So does a request the upstream did not answer with a good
 /// 200 (an error status, a broken or invalid answer, a refused connection): nothing was sent
 /// to the client yet, and the full path asks again with retries and answers errors in the
 /// client's format. The relay answers only a timeout itself, as the full path would.
@@ -72,6 +73,8 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         var status: Int = 0
         var keepAlive = true
         var timer: Scheduled<Void>?
+        /// A streamed request's events (nil for a whole answer).
+        var stream: RelayStream?
 
         init(
             origin: Origin, route: RelayRoute, principal: Principal, requestID: String,
@@ -86,7 +89,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private enum State {
+    enum State {
         /// Between requests.
         case idle
         /// A relay candidate whose body is arriving.
@@ -101,8 +104,8 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     let routes: [String: RelayRoute]
     let maxBodySize: Int
 
-    private var state = State.idle
-    private var context: ChannelHandlerContext?
+    private(set) var state = State.idle
+    private(set) var context: ChannelHandlerContext?
     /// Requests handed to the full path whose response has not ended yet.
     private var owed = 0
     /// Parts that arrived while relaying (a pipelining client), replayed afterwards.
@@ -110,10 +113,10 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     private var heldBytes = 0
     private var readPending = false
     private var quiescePending = false
-    private var upstream: (any Channel)?
+    private(set) var upstream: (any Channel)?
     private var upstreamOrigin = ""
     /// Counts exchanges, so that a late signal from an earlier upstream is ignored.
-    private var generation = 0
+    private(set) var generation = 0
     /// The front ahead of the codec, while it serves the connection.
     var front: RelayFront?
     /// The next request from the codec goes to the full path (the front gave it up).
@@ -244,22 +247,33 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     /// Starts relaying the request, or returns false for the full path to serve it.
     private func start(body: ByteBuffer, authorization: String?, xAPIKey: String?, origin: Origin, context: ChannelHandlerContext) -> Bool {
         let found = body.withUnsafeReadableBytes { raw in raw.withMemoryRebound(to: UInt8.self) { RelayJSON.request($0) } }
-        // Without messages the full path names the field; a stream is the full path's (it resumes).
-        guard let found, !found.stream, found.hasMessages, let route = routes[found.model] else { return false }
+        // Without messages the full path names the field.
+        guard let found, found.hasMessages, let route = routes[found.model] else { return false }
         if let breaker = route.breaker, breaker.state != .closed { return false }
         if let health = gateway.health, health.status[route.routeName]?.healthy == false { return false }
         let secret = KeyAuthenticator.presentedKey(authorization: authorization, xAPIKey: xAPIKey)
         guard let principal = gateway.authenticator.cachedPrincipal(secret) else { return false }
 
+        var edits: [(Range<Int>, RelayJSON.Edit)] = [(found.modelRange, .string(route.upstreamModel))]
+        if found.stream, !found.includeUsage {
+            // The upstream is asked for usage (the key's budget needs it); the client gets it
+            // only if it asked, as from the full path.
+            if let options = found.streamOptionsRange {
+                edits.append((options, .raw(#"{"include_usage":true}"#)))
+            } else {
+                edits.append((found.memberInsertion..<found.memberInsertion, .raw(#""stream_options":{"include_usage":true},"#)))
+            }
+        }
         var json: [UInt8] = []
-        json.reserveCapacity(body.readableBytes + route.upstreamModel.utf8.count + 8)
+        json.reserveCapacity(body.readableBytes + route.upstreamModel.utf8.count + 48)
         body.withUnsafeReadableBytes { raw in
-            raw.withMemoryRebound(to: UInt8.self) { RelayJSON.replacing($0, [(found.modelRange, route.upstreamModel)], into: &json) }
+            raw.withMemoryRebound(to: UInt8.self) { RelayJSON.editing($0, edits, into: &json) }
         }
         // The whole request in one buffer: the route's head (its headers were checked when it
         // was built), the length, the body.
-        var request = context.channel.allocator.buffer(capacity: route.requestHead.count + json.count + 24)
-        request.writeBytes(route.requestHead)
+        let head = found.stream ? route.streamRequestHead : route.requestHead
+        var request = context.channel.allocator.buffer(capacity: head.count + json.count + 24)
+        request.writeBytes(head)
         request.writeString(String(json.count))
         request.writeStaticString("\r\n\r\n")
         request.writeBytes(json)
@@ -270,6 +284,12 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
             origin: origin, route: route, principal: principal, requestID: "chatcmpl-" + Gateway.newRequestID(),
             started: .now, sent: now
         )
+        if found.stream {
+            exchange.stream = RelayStream(
+                id: exchange.requestID, model: route.model.name, includeUsage: found.includeUsage, provider: route.model.provider,
+                routeName: route.routeName, requestBody: body
+            )
+        }
         arm(exchange, deadline: min(now + Self.timeAmount(route.timeouts.firstByte), now + Self.timeAmount(route.timeouts.total)), on: context.eventLoop)
         state = .relaying(exchange)
         send(request, route: route, context: context)
@@ -314,24 +334,35 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: The upstream's answer
 
-    /// The head of the upstream's (final) response; false when the relay does not want the
-    /// rest (not relaying, or an error status the full path asks again).
-    func upstreamHead(_ head: RelayResponseReader.Head, from channel: any Channel) -> Bool {
-        guard channel === upstream, case .relaying(let exchange) = state else { return false }
-        guard head.status == 200 else {
-            // The full path asks again, with retries, and answers the error in the client's format.
+    /// What the relay wants of an upstream's response body.
+    enum BodyWanted {
+        /// Nothing: the connection is done.
+        case none
+        /// The whole body at the end.
+        case whole
+        /// Each part as it arrives (a stream).
+        case parts
+    }
+
+    /// The head of the upstream's (final) response: whether the relay wants the rest (not if
+    /// it is not relaying, or for an error status the full path asks again).
+    func upstreamHead(_ head: RelayResponseReader.Head, from channel: any Channel) -> BodyWanted {
+        guard channel === upstream, case .relaying(let exchange) = state else { return .none }
+        // An error status is asked again by the full path, with retries, and answered in the
+        // client's format; so is a stream answered with something else than events.
+        guard head.status == 200, exchange.stream == nil || head.eventStream else {
             replay(generation: generation)
-            return false
+            return .none
         }
         // The answer has begun: from now on only the total timeout applies (the timer, armed
         // for the first byte, moves on to it when it fires).
         exchange.status = 200
         exchange.keepAlive = head.keepAlive
-        return true
+        return exchange.stream == nil ? .whole : .parts
     }
 
     /// Schedules the exchange's timeout check.
-    private func arm(_ exchange: Exchange, deadline: NIODeadline, on eventLoop: any EventLoop) {
+    func arm(_ exchange: Exchange, deadline: NIODeadline, on eventLoop: any EventLoop) {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let generation = self.generation
         exchange.timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
@@ -344,6 +375,10 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         guard channel === upstream, case .relaying(let exchange) = state, exchange.status == 200, let context else { return }
         exchange.timer?.cancel()
         if !exchange.keepAlive { closeUpstream() }
+        if let stream = exchange.stream {
+            streamEnded(stream, rest: body, exchange: exchange)
+            return
+        }
         guard let out = Self.rewrite(body, id: exchange.requestID, model: exchange.route.model.name) else {
             // Not a chat completion: the full path reports what is wrong with it.
             replay(generation: generation)
@@ -392,7 +427,13 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     func upstreamClosed(_ channel: any Channel) {
         guard channel === upstream else { return }
         upstream = nil
-        if case .relaying = state { replay(generation: generation) }
+        guard case .relaying(let exchange) = state else { return }
+        if exchange.stream != nil {
+            let error = ProviderError(.connection, provider: exchange.route.model.provider, message: "the upstream closed the connection before the stream ended")
+            streamBroke(error, exchange: exchange)
+        } else {
+            replay(generation: generation)
+        }
     }
 
     /// No answer within the route's first-byte (or total) timeout: answered here, as the
@@ -406,13 +447,19 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
             arm(exchange, deadline: total, on: context.eventLoop)
             return
         }
-        closeUpstream()
-        let error = GatewayError.from(ProviderError(
+        let timeout = ProviderError(
             .timeout, provider: exchange.route.model.provider,
             message: exchange.status == 0 && timeouts.firstByte < timeouts.total
                 ? "no response arrived within the first-byte timeout of \(timeouts.firstByte)"
                 : "the request took longer than its total timeout of \(timeouts.total)"
-        ))
+        )
+        if let stream = exchange.stream, stream.headWritten {
+            // Events went out: the stream is resumed, as the router resumes one that stalls.
+            streamBroke(timeout, exchange: exchange)
+            return
+        }
+        closeUpstream()
+        let error = GatewayError.from(timeout)
         gateway.metrics.error(code: error.code)
         exchange.route.breaker?.recordFailure(probe: false)
         gateway.book(
@@ -444,7 +491,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Gives the relayed request to the full path (nothing was sent to the client).
-    private func replay(generation: Int) {
+    func replay(generation: Int) {
         guard generation == self.generation, case .relaying(let exchange) = state, let context else { return }
         exchange.timer?.cancel()
         // The upstream may still be answering; its connection cannot be reused.
@@ -465,7 +512,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Back to idle after a relayed response: what arrived meanwhile is processed now.
-    private func finish(_ exchange: Exchange) {
+    func finish(_ exchange: Exchange) {
         state = .idle
         switch exchange.origin {
         case .front(let front):
@@ -529,7 +576,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Closes the upstream connection. Taken out first: closing on the event loop runs the
     /// upstream's `channelInactive` at once, which must not find it current.
-    private func closeUpstream() {
+    func closeUpstream() {
         let channel = upstream
         upstream = nil
         channel?.close(promise: nil)
@@ -539,8 +586,13 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if case .relaying(let exchange) = state {
-            // The client left; the upstream request is abandoned with its connection.
+            // The client left; the upstream request is abandoned with its connection (or the
+            // router's continuation is cancelled, which cancels its upstream request).
             exchange.timer?.cancel()
+            if let stream = exchange.stream {
+                stream.continuation?.cancel()
+                if stream.headWritten { gateway.metrics.streamsInFlight.decrement(by: 1) }
+            }
             gateway.book(
                 principal: exchange.principal, model: exchange.route.model, usage: nil, status: "client_closed",
                 started: exchange.started, requestID: exchange.requestID
@@ -606,7 +658,7 @@ final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler
 
     let relay: NIOLoopBound<GatewayRelay>
     private var reader = RelayResponseReader()
-    private var wanted = true
+    private var wanted = GatewayRelay.BodyWanted.whole
 
     init(relay: NIOLoopBound<GatewayRelay>) {
         self.relay = relay
@@ -618,18 +670,24 @@ final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler
             while true {
                 switch try reader.read() {
                 case .needMore:
+                    if wanted == .parts, let part = reader.takeBody(), !relay.value.upstreamBody(part, from: context.channel) {
+                        wanted = .none
+                        context.close(promise: nil)
+                        return
+                    }
                     if reader.heldBytes > ProviderHTTPClient.maxBodyBytes { context.close(promise: nil) }
                     return
                 case .head(let head):
                     // Bytes nobody asked for, or an answer the relay gave up: the connection is done.
                     wanted = relay.value.upstreamHead(head, from: context.channel)
-                    guard wanted else {
+                    guard wanted != .none else {
                         context.close(promise: nil)
                         return
                     }
                 case .done(let body):
                     let reusable = !reader.hasExtraBytes
                     reader = RelayResponseReader()
+                    wanted = .whole
                     relay.value.upstreamEnd(body: body, from: context.channel)
                     if !reusable { context.close(promise: nil) }
                     return
@@ -641,9 +699,13 @@ final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if wanted == .parts { relay.value.upstreamReadComplete(from: context.channel) }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         // A body that the end of the connection frames is complete now.
-        if wanted, let body = reader.readEndOfConnection() {
+        if wanted != .none, let body = reader.readEndOfConnection() {
             relay.value.upstreamEnd(body: body, from: context.channel)
         }
         relay.value.upstreamClosed(context.channel)

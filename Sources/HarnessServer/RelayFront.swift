@@ -150,6 +150,12 @@ final class RelayFront: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(response)), promise: nil)
     }
 
+    /// Writes part of the answer to the request in flight (a stream's events); the last part
+    /// goes with ``answer(_:)``.
+    func write(_ part: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(.byteBuffer(part)), promise: nil)
+    }
+
     /// Serves what came after the answered request (the relay is idle again).
     func resume() {
         guard let context, inFlight == nil, !lent else { return }

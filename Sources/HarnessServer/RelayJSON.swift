@@ -26,6 +26,20 @@ enum RelayJSON {
         var stream: Bool
         /// `messages` is a non-empty array.
         var hasMessages: Bool
+        /// The bytes of the `stream_options` value (an object), if the request has one.
+        var streamOptionsRange: Range<Int>? = nil
+        /// `stream_options.include_usage`.
+        var includeUsage = false
+        /// Where a member can be added: just after the object's `{`.
+        var memberInsertion = 1
+    }
+
+    /// A change to a document's bytes.
+    enum Edit {
+        /// The range's bytes become this text, as a JSON string.
+        case string(String)
+        /// The range's bytes become these bytes, as they are.
+        case raw(StaticString)
     }
 
     /// The members of a chat completion the relay rewrites or reads.
@@ -43,6 +57,8 @@ enum RelayJSON {
         var modelRange: Range<Int>?
         var stream: Bool?
         var messages: Bool?
+        var streamOptions: Range<Int>?
+        var includeUsage: Bool?
         var scanner = JSONScanner(bytes)
         do {
             try scanner.object { s, key in
@@ -63,6 +79,23 @@ enum RelayJSON {
                     }
                     return false
                 }
+                if key.equals("stream_options") {
+                    guard streamOptions == nil, s.peek() == UInt8(ascii: "{") else { throw s.fail("stream_options") }
+                    let start = s.index
+                    try s.object { s, key in
+                        guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                        guard key.equals("include_usage") else { return false }
+                        guard includeUsage == nil else { throw s.fail("include_usage repeated") }
+                        switch s.peek() {
+                        case UInt8(ascii: "t"): includeUsage = true
+                        case UInt8(ascii: "f"): includeUsage = false
+                        default: throw s.fail("include_usage")  // the full path names the type it wants
+                        }
+                        return false
+                    }
+                    streamOptions = start..<s.index
+                    return true
+                }
                 if key.equals("messages") {
                     guard messages == nil, s.peek() == UInt8(ascii: "[") else { throw s.fail("messages") }
                     var count = 0
@@ -80,7 +113,12 @@ enum RelayJSON {
             return nil
         }
         guard let model, let modelRange else { return nil }
-        return Request(model: model, modelRange: modelRange, stream: stream ?? false, hasMessages: messages ?? false)
+        var opening = 0
+        while opening < bytes.count, bytes[opening] != UInt8(ascii: "{") { opening += 1 }
+        return Request(
+            model: model, modelRange: modelRange, stream: stream ?? false, hasMessages: messages ?? false,
+            streamOptionsRange: streamOptions, includeUsage: includeUsage ?? false, memberInsertion: opening + 1
+        )
     }
 
     /// Scans an upstream's chat completion; nil when it is not valid JSON, not an object, or
@@ -121,14 +159,22 @@ enum RelayJSON {
         return answer
     }
 
-    /// `bytes` with each range replaced by its text (as a JSON string). Ranges must not overlap.
-    static func replacing(_ bytes: UnsafeBufferPointer<UInt8>, _ replacements: [(Range<Int>, String)], into out: inout [UInt8]) {
+    /// `bytes` with each edit made. Ranges must not overlap (an empty range inserts).
+    static func editing(_ bytes: UnsafeBufferPointer<UInt8>, _ edits: [(Range<Int>, Edit)], into out: inout [UInt8]) {
         var at = 0
-        for (range, text) in replacements.sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
+        for (range, edit) in edits.sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at..<range.lowerBound]))
-            JSONValue.writeString(text, into: &out)
+            switch edit {
+            case .string(let text): JSONValue.writeString(text, into: &out)
+            case .raw(let text): text.withUTF8Buffer { out.append(contentsOf: $0) }
+            }
             at = range.upperBound
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at...]))
+    }
+
+    /// `bytes` with each range replaced by its text (as a JSON string). Ranges must not overlap.
+    static func replacing(_ bytes: UnsafeBufferPointer<UInt8>, _ replacements: [(Range<Int>, String)], into out: inout [UInt8]) {
+        editing(bytes, replacements.map { ($0.0, .string($0.1)) }, into: &out)
     }
 }

@@ -22,6 +22,8 @@ struct RelayResponseReader {
         var status: Int
         /// Whether the connection may carry another request after this response.
         var keepAlive: Bool
+        /// The body is `text/event-stream`.
+        var eventStream = false
     }
 
     /// What the bytes so far hold.
@@ -136,6 +138,14 @@ struct RelayResponseReader {
         }
     }
 
+    /// The body read so far and not taken yet, for a caller that handles it in parts (a
+    /// stream); nil when there is none. What `.done` reports afterwards is the rest.
+    mutating func takeBody() -> ByteBuffer? {
+        guard let taken = body, taken.readableBytes > 0 else { return nil }
+        body = nil
+        return taken
+    }
+
     /// The connection ended: the response, if the end is what frames its body.
     mutating func readEndOfConnection() -> ByteBuffer? {
         guard case .body(.untilClose) = state else { return nil }
@@ -248,6 +258,7 @@ struct RelayResponseReader {
         var contentLength: Int?
         var chunked = false
         var close = minor == UInt8(ascii: "0")
+        var eventStream = false
         while true {
             guard i + 1 < n else { return nil }
             if raw[i] == UInt8(ascii: "\r") {
@@ -283,9 +294,14 @@ struct RelayResponseReader {
                 chunked = true
             } else if HTTPBytes.equalsLowercased(raw, name, "connection") {
                 close = close || containsToken(raw, value, "close")
+            } else if HTTPBytes.equalsLowercased(raw, name, "content-type") {
+                // `text/event-stream`, parameters allowed.
+                let media = value.lowerBound..<min(value.upperBound, value.lowerBound + 17)
+                eventStream = HTTPBytes.equalsLowercased(raw, media, "text/event-stream")
+                    && (value.count == 17 || raw[value.lowerBound + 17] == UInt8(ascii: ";") || raw[value.lowerBound + 17] == UInt8(ascii: " "))
             }
         }
-        let head = Head(status: status, keepAlive: !close)
+        let head = Head(status: status, keepAlive: !close, eventStream: eventStream)
         if status < 200 {
             guard status != 101 else { throw Malformed(what: "unexpected upgrade") }
             return (head, nil, i)

@@ -23,11 +23,18 @@ struct RelayRoute: Sendable {
     var path: String
     /// Host, content type and the route's own headers, its key included.
     var headers: HTTPHeaders {
-        didSet { requestHead = Self.requestHead(path: path, headers: headers) }
+        didSet {
+            requestHead = Self.requestHead(path: path, headers: headers)
+            var streamHeaders = headers
+            streamHeaders.replaceOrAdd(name: "accept", value: "text/event-stream")
+            streamRequestHead = Self.requestHead(path: path, headers: streamHeaders)
+        }
     }
     /// The request's bytes up to the `Content-Length` value: request line, `headers`, and
     /// `content-length: `.
     private(set) var requestHead: [UInt8] = []
+    /// The same for a streamed request (which accepts `text/event-stream`).
+    private(set) var streamRequestHead: [UInt8] = []
     /// What the upstream calls the model (the client's `model` is replaced with it).
     var upstreamModel: String
     var model: GatewayModel

@@ -354,6 +354,30 @@ models:
         assert served and float(served[0].split()[-1]) >= 4, served
     check("relay: OpenAI client -> OpenAI-format route, non-streamed (chat, tools, structured), on the event-loop path", relay_openai_to_openai)
 
+    def relay_openai_streams():
+        # Streamed requests take the relay too: the SDK's stream helpers read its events.
+        def served():
+            text = urllib.request.urlopen(f"http://127.0.0.1:{pb}/metrics").read().decode()
+            lines = [l for l in text.splitlines() if l.startswith('harness_relay_requests_total{outcome="served"}')]
+            return float(lines[0].split()[-1]) if lines else 0
+        before = served()
+        chunks = list(ob.chat.completions.create(model="relay-openai", messages=[{"role": "user", "content": "Hallo"}],
+                                                 stream=True, stream_options={"include_usage": True}))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert text == "You said: Hallo", text
+        assert all(c.model == "relay-openai" and c.id == chunks[0].id for c in chunks), chunks
+        assert chunks[-1].usage and chunks[-1].usage.total_tokens > 0, chunks[-1]
+        plain = list(ob.chat.completions.create(model="relay-openai", messages=[{"role": "user", "content": "Hallo"}], stream=True))
+        assert all(c.usage is None for c in plain), plain[-1]
+        with ob.chat.completions.stream(model="relay-openai", messages=[{"role": "user", "content": "Weather and time in Paris?"}],
+                                        tools=[WEATHER, TIME]) as s:
+            final = s.get_final_completion()
+        calls = final.choices[0].message.tool_calls
+        assert [c.function.name for c in calls] == ["get_weather", "get_time"], calls
+        assert json.loads(calls[0].function.arguments) == {"city": "Paris"}, calls
+        assert served() >= before + 3, (before, served())
+    check("relay: OpenAI client -> OpenAI-format route, streamed (chat, usage, tools), on the event-loop path", relay_openai_streams)
+
     # --- Agents, usage, metrics -------------------------------------------------------
     def agent_run():
         req = urllib.request.Request(f"http://127.0.0.1:{pa}/v1/agents/weather/runs", method="POST",

@@ -12,6 +12,18 @@ import Synchronization
 
 extension Router {
     public func stream(_ request: ModelRequest) -> ModelEventStream {
+        stream(request, continuing: StreamContinuation())
+    }
+
+    /// Continues a stream that another caller began and that broke after delivering output:
+    /// `delivery` is what its client has seen, with the break marked
+    /// (``StreamContinuation/breakOff(reason:fromRoute:)``). The first attempt asks for the
+    /// continuation of `request`; the events start with the seam, and usage and `finish` come
+    /// at the end, summed with what `delivery` holds, as in a stream this router began.
+    ///
+    /// The gateway's relay uses it: it streams an upstream's events itself and, when they
+    /// break, hands what it delivered to the router so the answer is resumed, not lost.
+    public func stream(_ request: ModelRequest, continuing delivery: StreamContinuation) -> ModelEventStream {
         // A channel, not an AsyncThrowingStream: the consumer can take the events one upstream
         // read completed all at once (ModelEventStream.AsyncIterator.nextBatch()).
         let continuation = ModelEventChannel()
@@ -20,7 +32,8 @@ extension Router {
         // inherited from the caller of `stream(_:)`.
         let task = Task {
             var trace = CallTrace(model: self.name, start: self.clock.now())
-            var delivery = StreamContinuation()
+            var delivery = delivery
+            trace.deliveredOutput = delivery.hasOutput
             do {
                 try await self.drive(request, trace: &trace, canHedge: { !$0.deliveredOutput }) { index, hedge, trace in
                     try await self.streamAttempt(
