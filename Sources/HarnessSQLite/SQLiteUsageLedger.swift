@@ -84,14 +84,29 @@ public struct SQLiteUsageLedger: UsageLedger {
             ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, id) DO NOTHING
             """)
+        // The values as `DatabaseValue`s, each converted by its concrete type (an array of
+        // existentials costs more than the insert itself at gateway rates).
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(15)
         for record in records {
             let usage = record.usage
-            try statement.execute(arguments: [
-                record.tenant, record.id, record.apiKeyID, record.conversationID, record.model, record.provider,
-                usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens,
-                usage.reasoningTokens, record.costUSD, record.latencyMilliseconds, record.status,
-                StoredValue.time(record.createdAt),
-            ])
+            values.removeAll(keepingCapacity: true)
+            values.append(record.tenant.databaseValue)
+            values.append(record.id.databaseValue)
+            values.append(record.apiKeyID?.databaseValue ?? .null)
+            values.append(record.conversationID?.databaseValue ?? .null)
+            values.append(record.model.databaseValue)
+            values.append(record.provider.databaseValue)
+            values.append(usage.inputTokens.databaseValue)
+            values.append(usage.outputTokens.databaseValue)
+            values.append(usage.cacheReadTokens.databaseValue)
+            values.append(usage.cacheWriteTokens.databaseValue)
+            values.append(usage.reasoningTokens.databaseValue)
+            values.append(record.costUSD.databaseValue)
+            values.append(record.latencyMilliseconds.databaseValue)
+            values.append(record.status.databaseValue)
+            values.append(StoredValue.time(record.createdAt).databaseValue)
+            try statement.execute(arguments: StatementArguments(values))
         }
     }
 

@@ -384,7 +384,7 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
             replay(generation: generation)
             return
         }
-        let usage = out.usage.map { OpenAIChatWire.usage($0) }
+        let usage = out.usage
         // Booked before it is answered: a client that has its answer finds it in the ledger,
         // the spend and the metrics.
         exchange.route.breaker?.recordSuccess(probe: false)
@@ -404,9 +404,9 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The upstream's chat completion with the gateway's `id` and model name, and its usage;
     /// nil when it is not a JSON object with a `choices` array.
-    static func rewrite(_ response: ByteBuffer, id: String, model: String) -> (bytes: [UInt8], usage: JSONValue?)? {
+    static func rewrite(_ response: ByteBuffer, id: String, model: String) -> (bytes: [UInt8], usage: Usage?)? {
         response.withUnsafeReadableBytes { raw in
-            raw.withMemoryRebound(to: UInt8.self) { bytes -> (bytes: [UInt8], usage: JSONValue?)? in
+            raw.withMemoryRebound(to: UInt8.self) { bytes -> (bytes: [UInt8], usage: Usage?)? in
                 guard let answer = RelayJSON.answer(bytes), answer.hasChoices else { return nil }
                 var out: [UInt8] = []
                 out.reserveCapacity(bytes.count + id.utf8.count + model.utf8.count)

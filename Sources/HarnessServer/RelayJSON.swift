@@ -47,7 +47,7 @@ enum RelayJSON {
         var idRange: Range<Int>?
         var modelRange: Range<Int>?
         var hasChoices: Bool
-        var usage: JSONValue?
+        var usage: Usage?
     }
 
     /// Scans a chat request; nil when it is not valid JSON, not an object, lacks a string
@@ -148,7 +148,9 @@ enum RelayJSON {
                     return false
                 default:
                     guard s.peek() == UInt8(ascii: "{") else { return false }
-                    answer.usage = try s.value()
+                    let start = s.index
+                    try s.skipValue()
+                    answer.usage = Self.usage(UnsafeBufferPointer(rebasing: bytes[start..<s.index]))
                     return true
                 }
             }
@@ -157,6 +159,53 @@ enum RelayJSON {
             return nil
         }
         return answer
+    }
+
+    /// An OpenAI `usage` object (valid JSON) as ``OpenAIChatWire/usage(_:)`` reads it: read
+    /// in place when its counts are plain integers under plain keys, through a ``JSONValue``
+    /// otherwise.
+    static func usage(_ bytes: UnsafeBufferPointer<UInt8>) -> Usage {
+        var usage = Usage.zero
+        var scanner = JSONScanner(bytes)
+        // A count: an integer is read (true); another kind of value counts 0, as from the
+        // JSONValue, and is left to the scanner to skip (false).
+        func read(_ s: inout JSONScanner, into field: inout Int) throws -> Bool {
+            guard let b = s.peek(), b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39) else {
+                field = 0
+                return false
+            }
+            guard let n = try s.intOrNull() else { throw s.fail("not a plain integer") }
+            field = n
+            return true
+        }
+        do {
+            try scanner.object { s, key in
+                guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                if key.equals("prompt_tokens") { return try read(&s, into: &usage.inputTokens) }
+                if key.equals("completion_tokens") { return try read(&s, into: &usage.outputTokens) }
+                let prompt = key.equals("prompt_tokens_details")
+                guard prompt || key.equals("completion_tokens_details") else { return false }
+                if prompt {
+                    usage.cacheReadTokens = 0
+                    usage.cacheWriteTokens = 0
+                } else {
+                    usage.reasoningTokens = 0
+                }
+                guard s.peek() == UInt8(ascii: "{") else { return false }
+                try s.object { s, key in
+                    guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                    if prompt, key.equals("cached_tokens") { return try read(&s, into: &usage.cacheReadTokens) }
+                    if prompt, key.equals("cache_write_tokens") { return try read(&s, into: &usage.cacheWriteTokens) }
+                    if !prompt, key.equals("reasoning_tokens") { return try read(&s, into: &usage.reasoningTokens) }
+                    return false
+                }
+                return true
+            }
+        } catch {
+            guard let json = try? JSONValue(parsingBytes: bytes, maxDepth: 512) else { return .zero }
+            return OpenAIChatWire.usage(json)
+        }
+        return usage
     }
 
     /// `bytes` with each edit made. Ranges must not overlap (an empty range inserts).

@@ -524,12 +524,28 @@ struct RelayJSONTests {
         #expect(!declined.includeUsage && declined.streamOptionsRange != nil)
     }
 
+    @Test("Usage is read in place as the provider's JSON reading reads it, whatever its shape", arguments: [
+        #"{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}"#,
+        #"{"prompt_tokens":12,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":5,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":3,"accepted_prediction_tokens":0}}"#,
+        #"{"prompt_tokens_details":{"cached_tokens":5,"cache_write_tokens":2},"prompt_tokens":9}"#,
+        #"{"prompt_tokens":1e3,"completion_tokens":2.0}"#,
+        #"{"prompt_tokens":"12","completion_tokens":null,"prompt_tokens_details":null}"#,
+        #"{"prompt_tokens":-3,"completion_tokens":99999999999999999999}"#,
+        #"{"pr\u006fmpt_tokens":4}"#,
+        #"{"prompt_tokens":4,"prompt_tokens":6}"#,
+        #"{}"#,
+    ])
+    func usageInPlace(text: String) throws {
+        let fast = Array(text.utf8).withUnsafeBufferPointer { RelayJSON.usage($0) }
+        #expect(fast == OpenAIChatWire.usage(try JSONValue(parsing: text)))
+    }
+
     @Test("An answer's id and model are replaced; usage is read; other members stay as they came")
     func answerRewrite() throws {
         let text = #"{"id":"chatcmpl-up","object":"chat.completion","model":"m-2025","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5},"x_vendor":{"id":"keep"}}"#
         let rewritten = try #require(GatewayRelay.rewrite(ByteBuffer(string: text), id: "chatcmpl-ours", model: "alias"))
         #expect(String(decoding: rewritten.bytes, as: UTF8.self) == text.replacingOccurrences(of: #""id":"chatcmpl-up""#, with: #""id":"chatcmpl-ours""#).replacingOccurrences(of: "m-2025", with: "alias"))
-        #expect(rewritten.usage?["completion_tokens"] == 2)
+        #expect(rewritten.usage?.outputTokens == 2 && rewritten.usage?.inputTokens == 3)
         // Without id and model (some servers): rebuilt with them.
         let bare = try #require(GatewayRelay.rewrite(ByteBuffer(string: #"{"choices":[]}"#), id: "i", model: "m"))
         #expect(try JSONValue(parsing: String(decoding: bare.bytes, as: UTF8.self)) == ["choices": [], "id": "i", "model": "m"])
