@@ -69,6 +69,8 @@ public final class Gateway: Sendable {
     let relayReplays = Atomic<Int>(0)
     /// Relayed streams that broke after events went out and were resumed through the router.
     let relayResumes = Atomic<Int>(0)
+    /// Reads from a relay's upstream held back because its client was not taking more.
+    let relayReadsHeld = Atomic<Int>(0)
     /// Of the relayed requests, the ones ``RelayFront`` read from the connection's bytes.
     let relayedFromBytes = Atomic<Int>(0)
 

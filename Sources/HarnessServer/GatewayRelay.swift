@@ -604,6 +604,15 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// Whether the client's connection takes more writes now.
+    var clientWritable: Bool { context?.channel.isWritable ?? true }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // The upstream's reads wait while the client cannot take more.
+        if context.channel.isWritable { upstream?.read() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // The connection state handler would close a connection it thinks idle; a relay in
@@ -653,8 +662,9 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
 /// The client side of a relay's upstream connection: reads the response from its bytes
 /// (``RelayResponseReader``) and hands it to the relay. The relay writes each request as one
 /// buffer of bytes, so the connection has no HTTP handlers at all.
-final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class RelayUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
 
     let relay: NIOLoopBound<GatewayRelay>
     private var reader = RelayResponseReader()
@@ -714,5 +724,16 @@ final class RelayUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+
+    /// Reads from the upstream only while the client takes what the relay writes (a stream
+    /// to a slow client); the relay asks again when the client can take more.
+    func read(context: ChannelHandlerContext) {
+        let relay = relay.value
+        if relay.clientWritable {
+            context.read()
+        } else {
+            relay.gateway.relayReadsHeld.add(1, ordering: .relaxed)
+        }
     }
 }

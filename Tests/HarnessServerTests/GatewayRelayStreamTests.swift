@@ -20,9 +20,12 @@ import Synchronization
 import ServiceLifecycle
 import Testing
 
-/// The `data:` payloads of an SSE text, `[DONE]` included as a string.
+/// The `data:` payloads of an SSE text, `[DONE]` included as a string. Lines are split on
+/// the bytes (a raw chunked body's `\r\n` is one Character, which would join two lines).
 func sseData(_ text: String) -> [String] {
-    text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
+    text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        .map { String(decoding: $0, as: UTF8.self) }
+        .filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
 }
 
 /// The chunks' JSON with the fields that differ per request (`id`, `created`) removed.
@@ -144,6 +147,30 @@ struct GatewayRelayStreamTests {
             #expect(refused.status == 400)
             #expect(refused.json?["error"]?["type"] == "invalid_request_error")
             #expect(gateway.relayReplayedRequests == 1)
+        }
+    }
+
+    @Test("A client that does not read holds the upstream's reads back; when it reads, the whole stream arrives in order")
+    func slowClient() async throws {
+        let pieces = (0..<40_000).map { "piece \($0) " }
+        let body = openAISSE(pieces)
+        let server = try await WireTestServer.start { request in
+            request.method == "GET" ? .json("{}") : .sse(body, chunking: .sizes(Array(repeating: 64 * 1024, count: 256)))
+        }
+        defer { server.shutdown() }
+        try await withGateway(upstreamYAML(server), environment: upstreamEnvironment) { port, gateway, _ in
+            let connection = try await RawConnection.open(port: port, autoRead: false)
+            defer { connection.close() }
+            try await connection.send(Array(rawPost("/v1/chat/completions", streamBody).utf8))
+            try await Task.sleep(for: .milliseconds(300))
+            try await connection.startReading()
+            let raw = try await connection.waitFor(suffix: "0\r\n\r\n")
+            let chunks = sseData(raw).dropLast().compactMap { try? JSONValue(parsing: $0) }
+            let text = chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.stringValue }.joined()
+            #expect(text.count == pieces.joined().count)
+            #expect(text == pieces.joined(), "the stream's text differs")
+            #expect(gateway.relayReadsHeld.load(ordering: .relaxed) > 0)  // the reads did wait
+            #expect(gateway.relayedRequests == 1)
         }
     }
 

@@ -82,15 +82,24 @@ final class RawConnection: Sendable {
         self.collector = collector
     }
 
-    static func open(port: Int) async throws -> RawConnection {
+    /// - Parameter autoRead: false for a client that reads nothing until ``startReading()``.
+    ///   Its receive buffer is then small, so that the server's writes back up soon.
+    static func open(port: Int, autoRead: Bool = true) async throws -> RawConnection {
         let collector = Collector()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.autoRead, value: autoRead)
+        if !autoRead { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 4096) }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }
             .connect(host: "127.0.0.1", port: port).get()
         return RawConnection(channel: channel, collector: collector)
+    }
+
+    func startReading() async throws {
+        try await channel.setOption(.autoRead, value: true).get()
     }
 
     func send<Bytes: Sequence<UInt8>>(_ bytes: Bytes) async throws {
