@@ -15,6 +15,9 @@ import HarnessConfig
 public import HarnessCore
 
 /// Turns a model's events into OpenAI `chat.completion.chunk` server-sent events.
+///
+/// What every chunk of a stream shares (the id, the model, `created`) is written once; a
+/// chunk is that prefix, its `delta`, and the finish reason.
 struct OpenAIStreamEncoder {
     let id: String
     let model: String
@@ -22,48 +25,55 @@ struct OpenAIStreamEncoder {
     let includeUsage: Bool
     private var toolIndex: [String: Int] = [:]
     private var usage: Usage? = nil
+    /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[{"index":0,"delta":`
+    private let prefix: [UInt8]
 
     init(id: String, model: String, created: Int, includeUsage: Bool) {
         self.id = id
         self.model = model
         self.created = created
         self.includeUsage = includeUsage
+        var prefix = Array(#"data: {"id":"#.utf8)
+        JSONValue.writeString(id, into: &prefix)
+        prefix.append(contentsOf: #","object":"chat.completion.chunk","created":"#.utf8)
+        prefix.append(contentsOf: String(created).utf8)
+        prefix.append(contentsOf: #","model":"#.utf8)
+        JSONValue.writeString(model, into: &prefix)
+        prefix.append(contentsOf: #","choices":[{"index":0,"delta":"#.utf8)
+        self.prefix = prefix
     }
 
-    private func chunk(into out: inout [UInt8], _ body: (inout JSONWriter) -> Void, finish: String? = nil) {
-        var w = JSONWriter(capacity: 192)
-        w.object { w in
-            w.key("id"); w.string(id)
-            w.key("object"); w.string("chat.completion.chunk")
-            w.key("created"); w.int(created)
-            w.key("model"); w.string(model)
-            w.key("choices")
-            w.array { w in
-                w.object { w in
-                    w.key("index"); w.int(0)
-                    w.key("delta"); w.object(body)
-                    w.key("logprobs"); w.null()
-                    w.key("finish_reason"); w.stringOrNull(finish)
-                }
-            }
+    /// One chunk whose delta `delta` writes (a JSON object), then its finish reason.
+    private func chunk(into out: inout [UInt8], finish: String? = nil, delta: (inout [UInt8]) -> Void) {
+        out.append(contentsOf: prefix)
+        delta(&out)
+        out.append(contentsOf: #","logprobs":null,"finish_reason":"#.utf8)
+        if let finish { JSONValue.writeString(finish, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: "}]}\n\n".utf8)
+    }
+
+    /// One chunk whose delta is the object `body` writes.
+    private func chunk(into out: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+        chunk(into: &out) { out in
+            var w = JSONWriter(capacity: 128)
+            w.object(body)
+            out.append(contentsOf: w.bytes)
         }
-        SSE.frame(data: w.bytes, into: &out)
     }
 
     /// The first chunk: the assistant role.
     func start(into out: inout [UInt8]) {
-        chunk(into: &out) { w in
-            w.key("role"); w.string("assistant")
-            w.key("content"); w.string("")
-        }
+        chunk(into: &out) { out in out.append(contentsOf: #"{"role":"assistant","content":""}"#.utf8) }
     }
 
     mutating func encode(_ event: ModelStreamEvent, into out: inout [UInt8]) {
         switch event {
         case .textDelta(let text):
             guard !text.isEmpty else { return }
-            chunk(into: &out) { w in
-                w.key("content"); w.string(text)
+            chunk(into: &out) { out in
+                out.append(contentsOf: #"{"content":"#.utf8)
+                JSONValue.writeString(text, into: &out)
+                out.append(UInt8(ascii: "}"))
             }
         case .toolCallStart(let callID, let name):
             let index = toolIndex.count
@@ -105,7 +115,7 @@ struct OpenAIStreamEncoder {
         case .usage(let u):
             usage = u
         case .finish(let reason, _):
-            chunk(into: &out, { _ in }, finish: OpenAIServerWire.finishReason(reason))
+            chunk(into: &out, finish: OpenAIServerWire.finishReason(reason)) { out in out.append(contentsOf: "{}".utf8) }
             if includeUsage {
                 var w = JSONWriter(capacity: 256)
                 w.object { w in

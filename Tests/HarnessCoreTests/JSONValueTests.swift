@@ -225,6 +225,17 @@ import Testing
         #expect(one.canonicalString == two.canonicalString)
     }
 
+    @Test func stringsAreEscapedExactlyWhereJSONRequires() throws {
+        #expect(JSONValue.quoted("") == #""""#)
+        #expect(JSONValue.quoted("plain text, é and 🎉") == "\"plain text, é and 🎉\"")
+        #expect(JSONValue.quoted("a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}i\u{1f}") == #""a\"b\\c\nd\re\tf\bg\fh\u0001i\u001f""#)
+        #expect(JSONValue.quoted("\"\"") == #""\"\"""#)
+        #expect(JSONValue.quoted("end\\") == #""end\\""#)
+        for text in ["", "x", "\u{0}", "tab\there", "\\\"\n", String(repeating: "ab\"", count: 50), "🎉\u{7f}"] {
+            #expect(try JSONValue(parsing: JSONValue.quoted(text)) == .string(text))
+        }
+    }
+
     @Test func canonicalTextParsesBackToAnEqualValue() throws {
         let values: [JSONValue] = [
             nil, true, false, 0, -17, .integer(Int.max), .integer(Int.min),
