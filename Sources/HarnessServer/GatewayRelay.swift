@@ -121,6 +121,10 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
     var front: RelayFront?
     /// The next request from the codec goes to the full path (the front gave it up).
     private var passNext = false
+    /// The key this connection presented last, and its hash: a client sends the same key on
+    /// each request, which is then hashed once per connection. (The key stays in memory only
+    /// as long as the connection, as its requests' bytes do.)
+    private var presented: (secret: String?, hash: String?) = (nil, nil)
 
     /// Held parts beyond this stop reading from the client until the relay is done.
     static let maxHeldBytes = 1 << 20
@@ -252,7 +256,8 @@ final class GatewayRelay: ChannelDuplexHandler, RemovableChannelHandler {
         if let breaker = route.breaker, breaker.state != .closed { return false }
         if let health = gateway.health, health.status[route.routeName]?.healthy == false { return false }
         let secret = KeyAuthenticator.presentedKey(authorization: authorization, xAPIKey: xAPIKey)
-        guard let principal = gateway.authenticator.cachedPrincipal(secret) else { return false }
+        if secret != presented.secret { presented = (secret, secret.map(KeyAuthenticator.hash)) }
+        guard let principal = gateway.authenticator.cachedPrincipal(hash: presented.hash) else { return false }
 
         var edits: [(Range<Int>, RelayJSON.Edit)] = [(found.modelRange, .string(route.upstreamModel))]
         if found.stream, !found.includeUsage {

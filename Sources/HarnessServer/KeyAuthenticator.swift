@@ -94,15 +94,20 @@ public final class KeyAuthenticator: Sendable {
 
     /// The SHA-256 of a key, in hex: what the store holds.
     public static func hash(_ key: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(key.utf8)) {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        var key = key
+        let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return String(unsafeUninitializedCapacity: 64) { out in
+            var i = 0
+            for byte in digest {
+                out[i] = hexDigits[Int(byte >> 4)]
+                out[i + 1] = hexDigits[Int(byte & 0x0f)]
+                i += 2
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A new random key (`hk-` and 48 hex digits) and its record; the key itself is shown once.
     public static func issue(
@@ -167,12 +172,17 @@ public final class KeyAuthenticator: Sendable {
     /// admitted; nil when a store must be asked or the request would be refused (the full
     /// path then answers it).
     func cachedPrincipal(_ secret: String?) -> Principal? {
+        cachedPrincipal(hash: secret.map(Self.hash))
+    }
+
+    /// The same, for a key whose ``hash(_:)`` the caller has (a connection that presents the
+    /// same key on each request hashes it once).
+    func cachedPrincipal(hash: String?) -> Principal? {
         guard isRequired else {
-            if let secret, let adminKeyHash, Self.hash(secret) == adminKeyHash { return .admin }
+            if let hash, let adminKeyHash, hash == adminKeyHash { return .admin }
             return .anonymous
         }
-        guard let secret else { return nil }
-        let hash = Self.hash(secret)
+        guard let hash else { return nil }
         if let adminKeyHash, Self.constantTimeEqual(hash, adminKeyHash) { return .admin }
         let now = clock.now
         guard let hit = cache.withLock({ $0[hash] }), now - hit.fetched < cacheTTL, let key = hit.key, key.revokedAt == nil else {

@@ -402,6 +402,8 @@ struct GatewayHTTPTests {
             let id = try #require(created.json?["id"]?.stringValue)
             let stored = try #require(try await stores.keys.list(tenant: "default").first)
             #expect(stored.keyHash == KeyAuthenticator.hash(secret) && stored.keyHash != secret)
+            // SHA-256 in lowercase hex (FIPS 180-2's "abc" vector).
+            #expect(KeyAuthenticator.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
             let asKey = [("x-api-key", secret)]
             // The first request is served (spend 0 < $1) and costs ~ $1.3 (13 tokens at $0.1 each).
             let first = try await post(port, "/v1/messages", #"{"model":"scripted","max_tokens":20,"messages":[{"role":"user","content":"hello"}]}"#, headers: asKey)
