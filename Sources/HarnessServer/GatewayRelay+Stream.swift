@@ -66,10 +66,12 @@ extension GatewayRelay {
     /// again; after, what was delivered is continued through the router (a failure it would
     /// not retry ends the stream with an error event, as the full path's would).
     func streamBroke(_ error: any Error, exchange: Exchange) {
-        guard let stream = exchange.stream, stream.headWritten, stream.continuation == nil, let context else {
+        guard let stream = exchange.stream, stream.headWritten, let context else {
             replay(generation: generation)
             return
         }
+        // Already resumed: the router's continuation owns the rest.
+        guard stream.continuation == nil else { return }
         exchange.timer?.cancel()
         closeUpstream()
         // The events admitted before the break are delivered: they go out first.

@@ -238,7 +238,10 @@ struct GatewayRelayStreamTests {
         defer { server.shutdown() }
         let gateway = try Gateway(configuration: try ConfigLoader.load(yaml: upstreamYAML(server)), stores: .inMemory(), environment: upstreamEnvironment)
         var routes = gateway.relayRoutes
-        routes["up"]?.timeouts.total = .milliseconds(500)
+        // Long enough that the upstream's head and first events arrive before it on a loaded
+        // machine (CI runs every suite at once: at 0.5 s the first events once came too late,
+        // and the relay rightly answered the timeout itself); the stall then outlasts it.
+        routes["up"]?.timeouts.total = .seconds(3)
         var gatewayServer = GatewayServer(gateway: gateway, host: "127.0.0.1", port: 0)
         gatewayServer.relayRoutes = routes
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
