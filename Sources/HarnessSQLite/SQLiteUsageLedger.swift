@@ -84,17 +84,19 @@ public struct SQLiteUsageLedger: UsageLedger {
             ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, id) DO NOTHING
             """)
-        // The values as `DatabaseValue`s, each converted by its concrete type (an array of
-        // existentials costs more than the insert itself at gateway rates).
-        var values: [DatabaseValue] = []
+        // The values as `DatabaseValue`s, each converted by its concrete type, handed to
+        // GRDB as optional existentials: its initializer for a sequence of one concrete
+        // type maps with a key path that is instantiated on every call (half the cost of an
+        // insert in a profile of the gateway), the one for existentials with a closure.
+        var values: [(any DatabaseValueConvertible)?] = []
         values.reserveCapacity(15)
         for record in records {
             let usage = record.usage
             values.removeAll(keepingCapacity: true)
             values.append(record.tenant.databaseValue)
             values.append(record.id.databaseValue)
-            values.append(record.apiKeyID?.databaseValue ?? .null)
-            values.append(record.conversationID?.databaseValue ?? .null)
+            values.append(record.apiKeyID?.databaseValue ?? DatabaseValue.null)
+            values.append(record.conversationID?.databaseValue ?? DatabaseValue.null)
             values.append(record.model.databaseValue)
             values.append(record.provider.databaseValue)
             values.append(usage.inputTokens.databaseValue)
