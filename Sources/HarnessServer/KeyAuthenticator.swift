@@ -126,22 +126,26 @@ public final class KeyAuthenticator: Sendable {
 
     /// The key in `Authorization: Bearer …` or `x-api-key`.
     public static func presentedKey(authorization: String?, xAPIKey: String?) -> String? {
-        if let x = xAPIKey.map(trimmed), !x.isEmpty { return String(x) }
-        guard let auth = authorization.map(trimmed) else { return nil }
+        if let x = xAPIKey.map({ trimmed(Substring($0)) }), !x.isEmpty { return String(x) }
+        guard let auth = authorization.map({ trimmed(Substring($0)) }) else { return nil }
         // "Bearer " in any case, without lowercasing the whole header.
         let scheme = auth.utf8.prefix(7)
         guard scheme.count == 7, scheme.elementsEqual("bearer ".utf8, by: { ($0 | 0x20) == $1 }) else { return nil }
-        let token = trimmed(auth.dropFirst(7))
+        let token = trimmed(auth[scheme.endIndex...])
         return token.isEmpty ? nil : String(token)
     }
 
-    /// `text` without leading and trailing spaces and tabs (header values' whitespace).
-    private static func trimmed<S: StringProtocol>(_ text: S) -> Substring where S.SubSequence == Substring {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else {
+    /// `text` without leading and trailing spaces and tabs (header values' whitespace), found
+    /// in its UTF-8 bytes (on every request: no grapheme breaking). The bounds fall on
+    /// scalar boundaries: the first non-blank byte starts a scalar, and what follows the last
+    /// one is a blank or the end.
+    private static func trimmed(_ text: Substring) -> Substring {
+        let bytes = text.utf8
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
             return text[text.endIndex...]
         }
-        return text[first...last]
+        return text[first..<bytes.index(after: last)]
     }
 
     /// Who presented `secret`, checking rate limits and budget for a model request.

@@ -161,51 +161,10 @@ enum RelayJSON {
         return answer
     }
 
-    /// An OpenAI `usage` object (valid JSON) as ``OpenAIChatWire/usage(_:)`` reads it: read
-    /// in place when its counts are plain integers under plain keys, through a ``JSONValue``
-    /// otherwise.
+    /// An OpenAI `usage` object (valid JSON) as ``OpenAIChatWire/usage(_:)`` reads it
+    /// (``OpenAIChatWire/usage(bytes:)``).
     static func usage(_ bytes: UnsafeBufferPointer<UInt8>) -> Usage {
-        var usage = Usage.zero
-        var scanner = JSONScanner(bytes)
-        // A count: an integer is read (true); another kind of value counts 0, as from the
-        // JSONValue, and is left to the scanner to skip (false).
-        func read(_ s: inout JSONScanner, into field: inout Int) throws -> Bool {
-            guard let b = s.peek(), b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39) else {
-                field = 0
-                return false
-            }
-            guard let n = try s.intOrNull() else { throw s.fail("not a plain integer") }
-            field = n
-            return true
-        }
-        do {
-            try scanner.object { s, key in
-                guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
-                if key.equals("prompt_tokens") { return try read(&s, into: &usage.inputTokens) }
-                if key.equals("completion_tokens") { return try read(&s, into: &usage.outputTokens) }
-                let prompt = key.equals("prompt_tokens_details")
-                guard prompt || key.equals("completion_tokens_details") else { return false }
-                if prompt {
-                    usage.cacheReadTokens = 0
-                    usage.cacheWriteTokens = 0
-                } else {
-                    usage.reasoningTokens = 0
-                }
-                guard s.peek() == UInt8(ascii: "{") else { return false }
-                try s.object { s, key in
-                    guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
-                    if prompt, key.equals("cached_tokens") { return try read(&s, into: &usage.cacheReadTokens) }
-                    if prompt, key.equals("cache_write_tokens") { return try read(&s, into: &usage.cacheWriteTokens) }
-                    if !prompt, key.equals("reasoning_tokens") { return try read(&s, into: &usage.reasoningTokens) }
-                    return false
-                }
-                return true
-            }
-        } catch {
-            guard let json = try? JSONValue(parsingBytes: bytes, maxDepth: 512) else { return .zero }
-            return OpenAIChatWire.usage(json)
-        }
-        return usage
+        OpenAIChatWire.usage(bytes: bytes)
     }
 
     /// `bytes` with each edit made. Ranges must not overlap (an empty range inserts).

@@ -549,6 +549,24 @@ struct RelayJSONTests {
         #expect(fast == OpenAIChatWire.usage(try JSONValue(parsing: text)))
     }
 
+    @Test("The presented key: x-api-key first, else a Bearer token in any case; blanks trimmed, other schemes and empty keys are none", arguments: [
+        (nil, " hk-1\t", "hk-1"),
+        ("Bearer hk-2", "hk-1", "hk-1"),
+        ("Bearer hk-2", nil, "hk-2"),
+        ("  bEaReR \t hk-3  ", nil, "hk-3"),
+        ("Bearer ké-4 ", nil, "ké-4"),
+        ("Bearer e\u{301}", nil, "e\u{301}"),
+        ("Bearer", nil, nil),
+        ("Bearer   ", nil, nil),
+        ("Bearer\thk-5", nil, nil),
+        ("Basic aGs6MQ==", nil, nil),
+        (nil, "  ", nil),
+        ("", "", nil),
+    ] as [(String?, String?, String?)])
+    func presentedKey(authorization: String?, xAPIKey: String?, expected: String?) {
+        #expect(KeyAuthenticator.presentedKey(authorization: authorization, xAPIKey: xAPIKey) == expected)
+    }
+
     @Test("An answer's id and model are replaced; usage is read; other members stay as they came")
     func answerRewrite() throws {
         let text = #"{"id":"chatcmpl-up","object":"chat.completion","model":"m-2025","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5},"x_vendor":{"id":"keep"}}"#

@@ -112,6 +112,52 @@ public enum OpenAIChatWire {
         )
     }
 
+    /// An OpenAI `usage` object (valid JSON) as ``usage(_:)`` reads it: read in place when
+    /// its counts are plain integers under plain keys, through a ``JSONValue`` otherwise.
+    package static func usage(bytes: UnsafeBufferPointer<UInt8>) -> Usage {
+        var usage = Usage.zero
+        var scanner = JSONScanner(bytes)
+        // A count: an integer is read (true); another kind of value counts 0, as from the
+        // JSONValue, and is left to the scanner to skip (false).
+        func read(_ s: inout JSONScanner, into field: inout Int) throws -> Bool {
+            guard let b = s.peek(), b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39) else {
+                field = 0
+                return false
+            }
+            guard let n = try s.intOrNull() else { throw s.fail("not a plain integer") }
+            field = n
+            return true
+        }
+        do {
+            try scanner.object { s, key in
+                guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                if key.equals("prompt_tokens") { return try read(&s, into: &usage.inputTokens) }
+                if key.equals("completion_tokens") { return try read(&s, into: &usage.outputTokens) }
+                let prompt = key.equals("prompt_tokens_details")
+                guard prompt || key.equals("completion_tokens_details") else { return false }
+                if prompt {
+                    usage.cacheReadTokens = 0
+                    usage.cacheWriteTokens = 0
+                } else {
+                    usage.reasoningTokens = 0
+                }
+                guard s.peek() == UInt8(ascii: "{") else { return false }
+                try s.object { s, key in
+                    guard !key.contains(UInt8(ascii: "\\")) else { throw s.fail("escaped key") }
+                    if prompt, key.equals("cached_tokens") { return try read(&s, into: &usage.cacheReadTokens) }
+                    if prompt, key.equals("cache_write_tokens") { return try read(&s, into: &usage.cacheWriteTokens) }
+                    if !prompt, key.equals("reasoning_tokens") { return try read(&s, into: &usage.reasoningTokens) }
+                    return false
+                }
+                return true
+            }
+        } catch {
+            guard let json = try? JSONValue(parsingBytes: bytes, maxDepth: 512) else { return .zero }
+            return OpenAIChatWire.usage(json)
+        }
+        return usage
+    }
+
     /// A `finish_reason`.
     public static func finishReason(_ text: String?) -> FinishReason {
         switch text {
@@ -229,7 +275,7 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
         for action in actions {
             switch action {
             case .id(let id): if requestID == nil { requestID = id }
-            case .usage(let u): usage = OpenAIChatWire.usage(u)
+            case .usage(let u): usage = u
             case .error(let json): throw ProviderError.inStream(json, provider: provider, requestID: requestID)
             case .text(let text): events.append(.textDelta(text))
             case .refusal(let text):
@@ -247,7 +293,7 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
     /// What one chunk says, in order.
     enum Action: Equatable {
         case id(String)
-        case usage(JSONValue)
+        case usage(Usage)
         case error(JSONValue)
         case text(String)
         case refusal(String)
@@ -287,8 +333,13 @@ public struct OpenAIChatStreamMapper: WireEventMapper {
                     actions.append(.id(id))
                 }
             } else if key.equals("usage") {
-                let u = try s.value()
-                if u.objectValue != nil { actions.append(.usage(u)) }
+                // Read in place (a stream's last chunk on every streamed request).
+                s.skipWhitespace()
+                let start = s.index
+                try s.skipValue()
+                if s.bytes[start] == UInt8(ascii: "{") {
+                    actions.append(.usage(OpenAIChatWire.usage(bytes: UnsafeBufferPointer(rebasing: s.bytes[start..<s.index]))))
+                }
             } else if key.equals("error") {
                 let e = try s.value()
                 if !e.isNull { actions.append(.error(["error": e])) }
