@@ -109,7 +109,10 @@ let package = Package(
         ),
         .target(
             name: "HarnessSQLite",
-            dependencies: ["Harness", "HarnessCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Harness", "HarnessCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "HarnessPostgres",

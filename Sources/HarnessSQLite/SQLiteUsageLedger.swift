@@ -9,6 +9,7 @@
 
 public import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 public import HarnessCore
 
@@ -84,19 +85,24 @@ public struct SQLiteUsageLedger: UsageLedger {
             ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, id) DO NOTHING
             """)
-        // The values as `DatabaseValue`s, each converted by its concrete type, handed to
-        // GRDB as optional existentials: its initializer for a sequence of one concrete
-        // type maps with a key path that is instantiated on every call (half the cost of an
-        // insert in a profile of the gateway), the one for existentials with a closure.
-        var values: [(any DatabaseValueConvertible)?] = []
+        // The values as `DatabaseValue`s, each converted by its concrete type as GRDB would,
+        // bound to the prepared statement through SQLite's own calls: GRDB's arguments
+        // (built through an unspecialized sequence, then bound in nested closures) cost
+        // as much as SQLite's insert itself at gateway rates.
+        let handle = statement.sqliteStatement
+        var values: [DatabaseValue] = []
         values.reserveCapacity(15)
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
         for record in records {
             let usage = record.usage
             values.removeAll(keepingCapacity: true)
             values.append(record.tenant.databaseValue)
             values.append(record.id.databaseValue)
-            values.append(record.apiKeyID?.databaseValue ?? DatabaseValue.null)
-            values.append(record.conversationID?.databaseValue ?? DatabaseValue.null)
+            values.append(record.apiKeyID?.databaseValue ?? .null)
+            values.append(record.conversationID?.databaseValue ?? .null)
             values.append(record.model.databaseValue)
             values.append(record.provider.databaseValue)
             values.append(usage.inputTokens.databaseValue)
@@ -108,9 +114,45 @@ public struct SQLiteUsageLedger: UsageLedger {
             values.append(record.latencyMilliseconds.databaseValue)
             values.append(record.status.databaseValue)
             values.append(StoredValue.time(record.createdAt).databaseValue)
-            try statement.execute(arguments: StatementArguments(values))
+            var code = sqlite3_reset(handle)
+            for (offset, value) in values.enumerated() where code == SQLITE_OK {
+                code = bind(value, at: Int32(offset + 1), to: handle)
+            }
+            if code == SQLITE_OK { code = sqlite3_step(handle) }
+            guard code == SQLITE_DONE else {
+                let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+            }
         }
     }
+
+    /// Binds one value to parameter `index` (1-based) of a prepared statement; SQLite copies
+    /// text and blobs (`SQLITE_TRANSIENT`).
+    private static func bind(_ value: DatabaseValue, at index: Int32, to handle: OpaquePointer) -> Int32 {
+        switch value.storage {
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        case .int64(let n):
+            return sqlite3_bind_int64(handle, index, n)
+        case .double(let d):
+            return sqlite3_bind_double(handle, index, d)
+        case .string(var text):
+            return text.withUTF8 { bytes in
+                // An empty buffer may have no address, which SQLite would bind as NULL.
+                guard let base = bytes.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, transient) }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(handle, index, $0, Int32(bytes.count), transient)
+                }
+            }
+        case .blob(let data):
+            return data.withUnsafeBytes { bytes in
+                sqlite3_bind_blob(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), transient)
+            }
+        }
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT` (a macro Swift does not import): SQLite copies the bytes.
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     public func aggregate(
         tenant: String, by grouping: UsageGrouping, since: Date?, until: Date?
